@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
+import importlib
 import sys
 from collections import Counter
 from typing import Sequence
@@ -56,7 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a standard file and summarise it")
     check.add_argument("standard", help="path to a standard file")
     check.set_defaults(handler=cmd_check)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"standards_kernel.{name}").register(commands)
     return parser
+
+
+#: Modules that add their own subcommands: each has ``register(subparsers)``. One module per
+#: concern keeps the commands of plugins, audit and the server apart.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _date(text: str) -> dt.date:
