@@ -11,4 +11,6 @@ from importlib.resources.abc import Traversable
 def bundled(jurisdiction: str) -> list[Traversable]:
     """The standard files shipped for one jurisdiction, sorted by name."""
     folder = resources.files("standards_kernel_provinces").joinpath(jurisdiction)
+    if not folder.is_dir():
+        return []
     return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
