@@ -494,7 +494,11 @@ class _Run:
             return s.max if reading.met else Decimal(0)
         if s.kind == "zero_if":
             assert s.when is not None
-            hit = self.eval_expr(s.when, lookup, f"{where}.when")
+
+            def own(name: str) -> Value:
+                return value if name == "value" else lookup(name)  # type: ignore[return-value]
+
+            hit = self.eval_expr(s.when, own, f"{where}.when")
             if not isinstance(hit, bool):
                 raise EvaluationError(f"the condition {s.when.text!r} must give true or false", path=f"{where}.when")
             return Decimal(0) if hit else s.max

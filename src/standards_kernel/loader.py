@@ -568,7 +568,7 @@ class _Builder:
             if s.when is None:
                 raise self.error("zero_if needs when = \"<condition>\"", f"{place}.when")
             when = self.expr(s.when, f"{place}.when")
-            allowed = set(self.parameters) | set(self.raw.indicators) | self.scope("county")
+            allowed = set(self.parameters) | set(self.raw.indicators) | self.scope("county") | {"value"}
             bad = [n for n in when.names if n not in allowed and not self.is_input(n, "county")]
             if bad:
                 raise self.error(f"undefined name {bad[0]!r}", f"{place}.when")
@@ -584,9 +584,11 @@ class _Builder:
         deps: dict[str, set[str]] = {}
         for iid, ind in self.indicators.items():
             refs: set[str] = set()
-            for expr in (ind.formula, ind.check.limit if ind.check else None, ind.scoring.when if ind.scoring else None):
+            for expr in (ind.formula, ind.check.limit if ind.check else None):
                 if expr is not None:
                     refs |= set(expr.names)
+            if ind.scoring and ind.scoring.when is not None:  # `value` there is the item's own value
+                refs |= set(ind.scoring.when.names) - {"value"}
             if ind.aggregate:
                 refs |= {ind.aggregate.of, ind.aggregate.weight or ""}
             if ind.k_of_n:

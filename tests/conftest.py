@@ -1,0 +1,57 @@
+"""Shared helpers for the kernel's tests: paths, and a synthetic county under tests/data."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from standards_kernel.loader import load_standard_file
+from standards_kernel.submission import submission_from_data
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+DATA = Path(__file__).resolve().parent / "data"
+YUANJIANG = FIXTURES / "counties" / "yunnan" / "yuanjiang-2009.toml"
+
+
+def synthetic_county(schools: int = 6) -> dict[str, Any]:
+    """A plain county for tests/data/standards/synthetic.toml, passing everything."""
+    records = []
+    for i in range(schools):
+        students = 100 + 37 * i
+        records.append({
+            "id": f"S{i:03d}", "kind": "primary", "students": {"primary": students},
+            "books": students * (22 + i % 3), "teaching_aux_area_m2": Decimal(students) * Decimal("4.8"),
+            "computers": students // 8,
+        })
+    return {
+        "county": {"code": "000001", "name": "测试县", "province": "test"},
+        "evaluation": {"as_of": "2020-06-01", "stage": "self"},
+        "data": {
+            "satisfaction_surveyed": 1000, "satisfaction_satisfied": 900,
+            "enrolled": {"primary": 1000}, "school_age_population": {"primary": 1000},
+            "levels": {"mechanism": "established"}, "panel_scores": {"government": Decimal("9.5")},
+            "dropouts": {"primary": 2}, "students_start_of_year": {"primary": 1000},
+            "totals": {"building_area_m2": 10000, "dilapidated_d_area_m2": 100},
+            "events": {"exam_admission": False},
+        },
+        "schools": records,
+    }
+
+
+@pytest.fixture(scope="session")
+def synthetic_standard():
+    return load_standard_file(DATA / "standards" / "synthetic.toml")
+
+
+@pytest.fixture
+def county() -> dict[str, Any]:
+    return copy.deepcopy(synthetic_county())
+
+
+def build(data: dict[str, Any]):
+    return submission_from_data(copy.deepcopy(data), file="<test>")
