@@ -65,16 +65,16 @@ class NumberError(KernelError):
     """A value that is not an exact, finite number where one is required."""
 
 
-class ExpressionError(KernelError):
-    """A formula that does not parse, or uses something outside the whitelist."""
-
-
 class EvaluationError(KernelError):
     """Evaluation could not finish: division by zero, a type mismatch inside a formula."""
 
 
 class StandardError(KernelError):
     """A standard file that does not load: syntax, unknown key, undefined name, cycle."""
+
+
+class ExpressionError(StandardError):
+    """A formula that does not parse, or uses something outside the whitelist (a standard error)."""
 
 
 class SubmissionError(KernelError):

@@ -121,7 +121,7 @@ class Evaluation:
         for rid, res in self.rules.items():
             c = res.rule.citation
             if c is not None and c.status == "assumed":
-                found.add(f"{res.rule.kind}s.{rid}")
+                found.add(f"{'vetoes' if res.rule.kind == 'veto' else 'gates'}.{rid}")
         return tuple(sorted(found))
 
     @property

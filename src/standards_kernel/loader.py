@@ -34,6 +34,13 @@ SEGMENTS = ("primary", "junior", "senior")
 #: Tables merged entry by entry when a standard extends another (the child's entry wins).
 MERGED_TABLES = ("sources", "parameters", "inputs", "units", "indicators", "areas", "gates", "vetoes")
 
+TABLES = {"gate": "gates", "veto": "vetoes"}
+
+
+def _effect(rule: m.Rule) -> str:
+    return f"cap at {rule.grade}" if rule.effect == "cap" else rule.effect
+
+
 #: Looks up the canonical content of a standard to extend, by ``id@edition`` (or id).
 Resolver = Callable[[str], Mapping[str, Any]]
 
@@ -682,7 +689,7 @@ class _Builder:
         rules: dict[str, m.Rule] = {}
         for kind, table in (("gate", self.raw.gates), ("veto", self.raw.vetoes)):
             for rid, r in sorted(table.items()):
-                where = f"{kind}s.{rid}"
+                where = f"{TABLES[kind]}.{rid}"
                 if rid in rules:
                     raise self.error(f"{rid!r} is both a gate and a veto", where, "rename one")
                 rules[rid] = self.build_rule(kind, rid, r, where, grade_ids)
@@ -708,7 +715,7 @@ class _Builder:
             id=rid, kind=kind, label=self.label(r.label, rid), indicator=r.indicator,  # type: ignore[arg-type]
             effect=r.effect, grade=r.grade, group=r.group or r.indicator, priority=r.priority,  # type: ignore[arg-type]
             citation=self.citation(r.source, r.status, r.locator, r.note, where),
-            origin=self.origin(f"{kind}s", rid),
+            origin=self.origin(TABLES[kind], rid),
         )
 
     def check_conflicts(self, rules: dict[str, m.Rule]) -> None:
@@ -722,8 +729,8 @@ class _Builder:
             if len(effects) > 1:
                 a, b = sorted(members, key=lambda r: r.id)[:2]
                 raise self.error(
-                    f"{a.kind}s {a.id!r} and {b.id!r} judge {group!r} with different effects "
-                    f"({a.effect} {a.grade or ''} vs {b.effect} {b.grade or ''}) at the same priority {priority}",
-                    f"{b.kind}s.{b.id}.priority",
+                    f"{TABLES[a.kind]} {a.id!r} and {b.id!r} judge {group!r} with different effects "
+                    f"({_effect(a)} vs {_effect(b)}) at the same priority {priority}",
+                    f"{TABLES[b.kind]}.{b.id}.priority",
                     "give the exception a higher priority, or put them in different groups",
                 )

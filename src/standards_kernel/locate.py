@@ -39,7 +39,7 @@ def _find(lines: list[str], start: int, prefix: list[str], name: str, index: int
                 if seen == index:
                     return number
         return None
-    table = re.compile(r"^\s*\[\s*" + re.escape(dotted) + r"\s*\]\s*(#.*)?$")
+    table = re.compile(r"^\s*\[\[?\s*" + re.escape(dotted) + r"\s*\]\]?\s*(#.*)?$")
     for number, line in enumerate(lines):
         if table.match(line):
             return number

@@ -16,6 +16,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from .errors import KernelError
 from .numbers import to_decimal
 
 Scalar = Decimal | bool | str
@@ -282,6 +283,8 @@ def structure_file(raw: dict[str, Any]) -> tuple[RawStandardFile | None, list[tu
 
 
 def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KernelError):
+        return exc.message
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
         return "unknown key(s) " + ", ".join(repr(k) for k in sorted(exc.extra_fields))
     if isinstance(exc, KeyError):
