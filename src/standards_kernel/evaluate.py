@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -171,6 +172,7 @@ class _Run:
         self.county_values: dict[str, Value] = {}
         self.unit_values: dict[str, dict[str, dict[str, Value]]] = {}  # unit set → unit → name → value
         self.results: dict[str, IndicatorResult] = {}
+        self.limits: dict[str, Any] = {}
         self.data = self.own_inputs(submission.data, "county", "data")
 
     # -- inputs -----------------------------------------------------------------------------
@@ -238,14 +240,10 @@ class _Run:
         share = shares[segment]
         view: dict[str, Value] = {}
         for name, value in fields.items():
-            head, _, last = name.rpartition(".")
-            if last in m_segments():
-                if last == segment:
-                    view[head] = value
-            elif name in agg.SPLIT_RESOURCES and is_number(value):
-                view[name] = KERNEL_CONTEXT.multiply(Decimal(value), share)
-            else:
-                view[name] = value
+            target, split = _segment_field(name, segment)
+            if target is None:
+                continue
+            view[target] = KERNEL_CONTEXT.multiply(Decimal(value), share) if split and is_number(value) else value
         view["students"] = students[segment]
         view["segment"] = segment
         view["share"] = share
@@ -416,7 +414,11 @@ class _Run:
     ) -> tuple[bool | None, Value | None]:
         if ind.check is None:
             return (value if isinstance(value, bool) else None), None
-        limit = self.eval_expr(ind.check.limit, lookup, f"{where}.check.limit", unit_id)
+        limit = self.limits.get(ind.id, _MISSING)
+        if limit is _MISSING:
+            limit = self.eval_expr(ind.check.limit, lookup, f"{where}.check.limit", unit_id)
+            if all(name in self.std.parameters for name in ind.check.limit.names):
+                self.limits[ind.id] = limit  # a limit of parameters only is the same for every unit
         return compare(value, ind.check.op, limit, f"{where}.check", unit_id), limit
 
     def k_of_n(self, spec: m.KOfN, view: UnitView, reads: dict[str, Value]) -> tuple[bool, str]:
@@ -609,6 +611,16 @@ class _Run:
 
 def m_segments() -> tuple[str, ...]:
     return ("primary", "junior", "senior")
+
+
+@functools.cache
+def _segment_field(name: str, segment: str) -> tuple[str | None, bool]:
+    """How a school field appears in a segment view: its name there (None: another segment's)
+    and whether it is one of the physical resources split by the segment's share."""
+    head, _, last = name.rpartition(".")
+    if last in ("primary", "junior", "senior"):
+        return (head if last == segment else None), False
+    return name, name in agg.SPLIT_RESOURCES
 
 
 def _depth(areas: Mapping[str, m.Area], aid: str) -> int:

@@ -70,7 +70,8 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
 
 def is_number(value: object) -> bool:
     """True for the kernel's numeric values (``Decimal`` or ``int``, never ``bool``)."""
-    return isinstance(value, (Decimal, int)) and not isinstance(value, bool)
+    kind = type(value)  # exact types: a bool is an int subclass and must not count (hot path)
+    return kind is Decimal or kind is int or (kind is not bool and isinstance(value, (Decimal, int)))
 
 
 def canonical(value: Decimal | int) -> str:
