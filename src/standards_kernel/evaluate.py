@@ -178,11 +178,12 @@ class _Run:
     # -- inputs -----------------------------------------------------------------------------
 
     def own_inputs(self, values: Mapping[str, Value], level: str, where: str) -> dict[str, Value]:
-        """Check the standard's own inputs (``<jurisdiction>.x``) against its declarations."""
+        """Check the standard's own inputs (``<jurisdiction>.x``, and those it inherits through
+        ``extends``, e.g. ``national.x`` in a province's standard) against their declarations."""
         prefix = self.std.jurisdiction + "."
         checked = dict(values)
         for name, value in values.items():
-            if name.startswith(prefix) and vocabulary_lookup(level, name) is None:
+            if (name.startswith(prefix) or name in self.std.inputs) and vocabulary_lookup(level, name) is None:
                 spec = self.std.inputs.get(name)
                 if spec is None or spec.level != level:
                     raise SubmissionError(

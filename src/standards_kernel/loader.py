@@ -317,7 +317,9 @@ class _Builder:
         result = {}
         for name, spec in sorted(self.raw.inputs.items()):
             where = f'inputs."{name}"'
-            if not name.startswith(jurisdiction + "."):
+            # An input inherited through extends keeps its parent's prefix (national.x in a province).
+            inherited = self.origin("inputs", name) != self.key
+            if not inherited and not name.startswith(jurisdiction + "."):
                 raise self.error(
                     f"a standard's own input must be named {jurisdiction}.<name>", where,
                     "inputs outside the jurisdiction's prefix belong in the shared vocabulary",

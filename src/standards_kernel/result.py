@@ -42,8 +42,8 @@ def to_canonical(evaluation: Evaluation) -> dict[str, Any]:
         "grade": evaluation.grade,
         "grades": [{"id": g.id, "label": _label(g.label)} for g in std.grades],
         "lowered_by": [r.rule.id for r in evaluation.lowered_by],
-        "gates": {rid: _rule(r) for rid, r in evaluation.rules.items() if r.rule.kind == "gate"},
-        "vetoes": {rid: _rule(r) for rid, r in evaluation.rules.items() if r.rule.kind == "veto"},
+        "gates": {rid: _rule(r, std) for rid, r in evaluation.rules.items() if r.rule.kind == "gate"},
+        "vetoes": {rid: _rule(r, std) for rid, r in evaluation.rules.items() if r.rule.kind == "veto"},
         "indicators": {iid: _indicator(r, std) for iid, r in sorted(evaluation.indicators.items())},
         "areas": {
             aid: {
@@ -167,7 +167,7 @@ def how(ind: m.Indicator) -> str:
     return f"at least {ind.k_of_n.k} of {len(ind.k_of_n.of)} met ({', '.join(ind.k_of_n.of)}){floor}"
 
 
-def _rule(r: RuleResult) -> dict[str, Any]:
+def _rule(r: RuleResult, std: m.Standard) -> dict[str, Any]:
     rule = r.rule
     data: dict[str, Any] = {
         "label": _label(rule.label),
@@ -187,4 +187,6 @@ def _rule(r: RuleResult) -> dict[str, Any]:
     if r.failed_units:
         data["failed_units"] = list(r.failed_units)
     data.update(_citation(rule.citation))
+    if rule.origin and rule.origin != std.key:  # inherited through extends: visible in the trace
+        data["origin"] = rule.origin
     return data
