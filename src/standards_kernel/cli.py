@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, help="evaluation date YYYY-MM-DD (default: evaluation.as_of)")
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument("--lang", choices=("zh", "en"), default="zh")
+    run.add_argument("--record", action="store_true",
+                     help="append the evaluation to the ledger and print its decision_id (docs/audit.md)")
+    run.add_argument("--ledger", metavar="PATH", help="ledger file for --record (default: $STANDARDS_KERNEL_LEDGER, "
+                     "else ~/.local/share/standards-kernel/ledger.sqlite3)")
     run.set_defaults(handler=cmd_evaluate)
 
     check = commands.add_parser("check", help="validate a standard file and summarise it")
@@ -63,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own subcommands: each has ``register(subparsers)``. One module per
 #: concern keeps the commands of plugins, audit and the server apart.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cli_audit",)
 
 
 def _date(text: str) -> dt.date:
@@ -87,10 +91,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     as_of = args.as_of or submission.as_of
     standard = resolve_standard(args.standard or submission.standard, as_of)
     evaluation = evaluate(submission, standard, as_of=as_of)
+    decision_id = None
+    if args.ledger and not args.record:
+        raise KernelError("--ledger names where --record writes", hint="add --record")
+    if args.record:  # recorded before anything is printed: no result is shown as recorded unless it is
+        from .cli_audit import record_for_cli
+
+        decision_id = record_for_cli(args, evaluation).decision_id
     if args.format == "json":
-        sys.stdout.write(to_json(evaluation) + "\n")
+        sys.stdout.write(to_json(evaluation) + "\n")  # unchanged by --record: the id goes to stderr
+        if decision_id:
+            print(f"decision_id: {decision_id}", file=sys.stderr)
     else:
         sys.stdout.write(render_text(evaluation, args.lang))
+        if decision_id:
+            sys.stdout.write(f"decision_id: {decision_id}\n")
     return 0
 
 
