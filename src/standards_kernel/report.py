@@ -43,8 +43,10 @@ def render_text(evaluation: Evaluation, lang: str = "zh") -> str:
     lines.append(f"{w['as_of']} {evaluation.as_of.isoformat()}" + (f", {w['stage']} {sub.stage}" if sub.stage else ""))
     lines.append("")
     grade = grades[evaluation.grade]
-    score = f"{fmt(evaluation.score, std, '')} / {fmt(evaluation.max_score, std, '')}"
-    lines.append(f"{w['grade']}: {grade.id} {grade.label.text(lang)}   {w['score']}: {score}")
+    headline = f"{w['grade']}: {grade.id} {grade.label.text(lang)}"
+    if evaluation.max_score > 0:  # a standard judged by gates alone has no score to show
+        headline += f"   {w['score']}: {fmt(evaluation.score, std, '')} / {fmt(evaluation.max_score, std, '')}"
+    lines.append(headline)
     if evaluation.grade != evaluation.grade_by_score:
         reached = grades[evaluation.grade_by_score]
         for rule in evaluation.lowered_by:
@@ -113,6 +115,8 @@ def rule_sentence(r: RuleResult, evaluation: Evaluation, lang: str) -> str:
         subject = f" ({', '.join(r.failed_units)})" if r.failed_units else ""
         relation = _negate(op) if r.failed else op
         text += f"{subject}: " + _against(r.value, relation, r.limit, std, ind.unit)
+    if not r.failed:
+        return text  # the effect only matters when the rule fails
     if r.rule.effect == "cap":
         grade = next(g for g in std.grades if g.id == r.rule.grade)
         text += f" → {w['capped']} {grade.id} {grade.label.text(lang)}"
