@@ -1,0 +1,315 @@
+"""Guizhou: the revised basic-conditions index (the 7-of-9 门槛), the county-government evaluation
+of 黔府办发〔2005〕100号, and basic balance, on the fixtures in fixtures/counties/guizhou/.
+
+Each fixture's header works its expected result out by hand; the tests hold the kernel to it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, ROOT
+from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
+from standards_kernel.submission import parse_submission, submission_from_data
+from test_henan import assert_coefficients_agree, assert_same_block
+
+GUIZHOU = FIXTURES / "counties" / "guizhou"
+SCHOOL = "guizhou.school-conditions@2014"
+COUNTY = "guizhou.county-education@2005"
+BASIC = "guizhou.basic-balance@2013"
+NATIONAL = "national.basic-balance@2012"
+D = Decimal
+VETOES = ("liangji_not_passed", "vocational_school_closed", "new_wage_arrears", "funds_diverted", "major_safety_accident")
+
+
+def path(name: str) -> Path:
+    return GUIZHOU / f"{name}.toml"
+
+
+def raw(name: str) -> dict[str, Any]:
+    return tomllib.loads(path(name).read_text("utf-8"), parse_float=Decimal)
+
+
+def variant(name: str, old: str, new: str):
+    text = path(name).read_text("utf-8")
+    assert text.count(old) == 1, old
+    return parse_submission(text.replace(old, new), file=f"{name}-variant.toml")
+
+
+def failed_rules(result) -> list[str]:
+    return sorted(rid for rid, r in result.rules.items() if r.failed)
+
+
+@pytest.fixture(scope="module")
+def school():
+    return load_standard(SCHOOL)
+
+
+@pytest.fixture(scope="module")
+def county_std():
+    return load_standard(COUNTY)
+
+
+# --- the school standard ------------------------------------------------------------------------
+
+
+def test_jia_meets_the_threshold_with_schools_on_the_limits(school):
+    result = evaluate(read_submission(path("jia-2015")), school)
+    assert result.grade == "met" and failed_rules(result) == []
+    notes = {
+        (seg, uid): r.note
+        for seg in ("primary", "junior")
+        for uid, r in result.indicators[f"{seg}_threshold"].units.items()
+    }
+    assert notes[("primary", "gz-a")] == "met 9 of 9 (needs 7)"
+    assert notes[("primary", "gz-b")] == "met 7 of 9 (needs 7); missed: primary_largest_class, primary_sports_area"
+    assert notes[("primary", "gz-c")] == "met 9 of 9 (needs 7)"
+    assert notes[("junior", "gz-c")] == "met 7 of 9 (needs 7); missed: junior_books, junior_equipment"
+    assert notes[("junior", "gz-d")] == "met 7 of 9 (needs 7); missed: junior_largest_class, junior_music_art_equipment"
+    assert result.indicators["primary_schools_meeting"].county.value == 3
+    assert result.indicators["junior_schools_meeting"].county.value == 2
+
+
+def test_values_on_the_limit_meet_it(school):
+    result = evaluate(read_submission(path("jia-2015")), school)
+    a = {name: result.indicators[f"primary_{name}"].units["gz-a"] for name in ("largest_class", "sports_area", "computers", "equipment", "books")}
+    assert [r.value for r in a.values()] == [45, D("4.5"), 6, 50000, 20]
+    assert all(r.met for r in a.values())
+    assert result.indicators["junior_books"].units["gz-d"].value == 30
+    assert result.indicators["junior_computers"].units["gz-d"].value == 10
+
+
+def test_the_nine_year_school_is_split_and_judged_per_segment(school):
+    result = evaluate(read_submission(path("jia-2015")), school)
+    equipment = result.indicators["junior_equipment"].units["gz-c"]
+    assert equipment.value == 55000 and equipment.limit == 100000 and equipment.met is False  # 130000 × 11/26
+    assert result.indicators["primary_equipment"].units["gz-c"].value == 75000  # 130000 × 15/26
+    books = result.indicators["junior_books"].units["gz-c"]
+    assert f"{books.value:.4f}" == "29.6154" and books.met is False
+    assert result.indicators["junior_students_per_teacher"].units["gz-c"].reads["teachers"] == 13
+
+
+@pytest.mark.parametrize(
+    ("indicator", "unit", "share"),
+    [
+        ("primary_largest_class_credit", "gz-b", "0.8"),  # 45/48 = 0.9375
+        ("primary_sports_area_credit", "gz-b", "0.8"),  # 4.0/4.5 = 0.889
+        ("junior_equipment_credit", "gz-c", "0"),  # 55000/100000 = 0.55 < 0.6
+        ("junior_books_credit", "gz-c", "0.8"),  # 0.987
+        ("junior_largest_class_credit", "gz-d", "0.8"),  # 50/52
+        ("primary_books_credit", "gz-a", "1"),  # exactly 20
+    ],
+)
+def test_the_banded_credit_of_each_item(school, indicator, unit, share):
+    result = evaluate(read_submission(path("jia-2015")), school)
+    assert result.indicators[indicator].units[unit].value == D(share)
+
+
+def test_a_teaching_point_with_six_of_nine_fails_the_county(school):
+    result = evaluate(read_submission(path("yi-2015")), school)
+    assert result.grade == "not_met" and failed_rules(result) == ["primary_schools"]
+    assert result.rules["primary_schools"].failed_units == ("yi-tp",)
+    unit = result.indicators["primary_threshold"].units["yi-tp"]
+    assert unit.note == "met 6 of 9 (needs 7); missed: primary_books, primary_computers, primary_sports_area"
+    credit = lambda name: result.indicators[f"primary_{name}_credit"].units["yi-tp"].value  # noqa: E731
+    assert (credit("books"), credit("sports_area"), credit("computers")) == (D("0.5"), D("0.5"), 0)
+    # Three computers make the seventh item: the county meets the standard.
+    fixed = evaluate(variant("yi-2015", "computers = 0", "computers = 3"), school)
+    assert fixed.grade == "met"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "grade"),
+    [
+        ("books = 18000", "books = 17999", "met"),  # gz-a drops to 8 of 9: still met
+        ("computers = 15", "computers = 14", "not_met"),  # gz-b drops to 6 of 9
+        ("sports_area_m2 = 960", "sports_area_m2 = 1080", "met"),  # gz-b: 4.5 exactly, 8 of 9
+        ("largest_class = 48", "largest_class = 45", "met"),
+    ],
+)
+def test_one_item_either_side_of_seven(school, old, new, grade):
+    assert evaluate(variant("jia-2015", old, new), school).grade == grade
+
+
+def test_equipment_floor_follows_the_class_count(school):
+    # gz-b has 6 classes (≤ 12): 35000 suffices. At 13 classes the floor is 50000 and gz-b drops to 6 of 9.
+    result = evaluate(variant("jia-2015", "classes = { primary = 6 }\nlargest_class = 48", "classes = { primary = 13 }\nlargest_class = 48"), school)
+    assert result.indicators["primary_equipment"].units["gz-b"].limit == 50000
+    assert result.grade == "not_met"
+
+
+def test_a_missing_yes_no_item_is_named(school):
+    with pytest.raises(KernelError) as caught:
+        evaluate(variant("yi-2015", "guizhou = { class_multimedia = true, music_art_equipment = true, sports_equipment = true }\n\n[[schools]]\nid = \"yi-tp\"", "\n[[schools]]\nid = \"yi-tp\""), school)
+    message = str(caught.value)
+    assert "guizhou.class_multimedia" in message and "yi-zx" in message
+
+
+# --- the county-government evaluation ---------------------------------------------------------
+
+
+def test_bing_is_excellent_on_assumed_cut_offs(county_std):
+    result = evaluate(read_submission(path("bing-2010")), county_std)
+    assert result.score == 92 and result.grade == "excellent" and failed_rules(result) == []
+    assert set(result.assumptions) >= {"parameters.excellent_cutoff", "areas.total"}
+
+
+def test_ding_is_barred_from_qualified_by_new_wage_arrears(county_std):
+    result = evaluate(read_submission(path("ding-2010")), county_std)
+    assert result.grade_by_score == "excellent" and result.grade == "unqualified"
+    assert [r.rule.id for r in result.lowered_by] == ["new_wage_arrears"]
+
+
+@pytest.mark.parametrize("veto", VETOES)
+def test_each_of_the_five_conditions_bars_qualified(county_std, veto):
+    result = evaluate(variant("bing-2010", f"{veto} = false", f"{veto} = true"), county_std)
+    assert result.grade == "unqualified" and failed_rules(result) == [veto]
+    assert result.rules[veto].rule.citation.status == "verified"
+
+
+@pytest.mark.parametrize(
+    ("total", "grade"),
+    [("80", "good"), ("79.9", "qualified"), ("90", "excellent"), ("89.99", "good"), ("60", "qualified"), ("59.9", "unqualified"), ("0", "unqualified"), ("100", "excellent")],
+)
+def test_grade_cut_offs_are_inclusive(county_std, total, grade):
+    assert evaluate(variant("wu-2010", "total = 80", f"total = {total}"), county_std).grade == grade
+
+
+def test_points_beyond_the_scale_are_refused(county_std):
+    with pytest.raises(KernelError, match="panel_scores.total"):
+        evaluate(variant("wu-2010", "total = 80", "total = 100.5"), county_std)
+
+
+def test_the_county_evaluation_starts_in_2006(county_std):
+    assert county_std.in_force(dt.date(2006, 1, 1)) and not county_std.in_force(dt.date(2005, 12, 31))
+
+
+# --- basic balance ------------------------------------------------------------------------------
+
+
+def test_basic_balance_uses_guizhous_threshold_and_shows_what_is_inherited():
+    standard = load_standard(BASIC)
+    result = evaluate(read_submission(path("jia-2015")), standard)
+    assert result.grade == "recognised" and result.score == 88 and failed_rules(result) == []
+    assert_coefficients_agree(result, raw("jia-2015"))
+    data = to_canonical(result)
+    assert "school_meets_provincial_standard" not in data["indicators"]
+    assert "provincial_school_standard" not in data["gates"]
+    for gate in ("provincial_school_standard_primary", "provincial_school_standard_junior"):
+        assert "origin" not in data["gates"][gate]
+    assert "origin" not in data["indicators"]["primary_threshold"]
+    assert "origin" not in data["parameters"]["books_primary"]
+    assert data["gates"]["public_satisfaction"]["origin"] == NATIONAL
+    assert data["indicators"]["cv_primary_books"]["origin"] == NATIONAL
+    assert data["parameters"]["satisfaction_min"]["origin"] == NATIONAL
+    # The banded credit belongs to the school standard only.
+    assert not any(i.endswith("_credit") for i in data["indicators"])
+    # Teaching points are in the 门槛 but not in the coefficients.
+    assert [u.id for u in result.units["all_primary_schools"]] == ["gz-a", "gz-b", "gz-c"]
+
+
+def test_one_school_below_seven_denies_recognition():
+    standard = load_standard(BASIC)
+    result = evaluate(variant("jia-2015", "computers = 15", "computers = 14"), standard)
+    assert result.grade_by_score == "recognised" and result.grade == "not_recognised"
+    assert failed_rules(result) == ["provincial_school_standard_primary"]
+    assert result.rules["provincial_school_standard_primary"].failed_units == ("gz-b",)
+
+
+def test_basic_balance_is_in_force_until_the_national_2017_edition():
+    assert load_standard("guizhou.basic-balance", as_of=dt.date(2017, 12, 4)).edition == "2013"
+    with pytest.raises(KernelError, match="no edition"):
+        load_standard("guizhou.basic-balance", as_of=dt.date(2017, 12, 5))
+
+
+def test_the_school_items_are_the_same_in_both_files():
+    # The banded credit (indicators *_credit, parameters band_*) is the school standard's alone.
+    basic = load_standard(BASIC)
+    assert_same_block(load_standard(SCHOOL), [basic], only_in_school=("_credit", "band_"))
+    assert not any(p.startswith("band_") for p in basic.parameters)
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+FIELDS_HIGHER = ("sports_area_m2", "computers", "equipment_value_yuan", "books")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    which=st.integers(min_value=0, max_value=3),
+    field=st.sampled_from(FIELDS_HIGHER + ("teachers", "largest_class")),
+    factor=st.sampled_from([D("0.5"), D("0.8"), D("0.99"), D("1.01"), D("1.25"), D(2)]),
+)
+def test_moving_an_item_the_right_way_never_lowers_the_grade_or_a_credit(school, which, field, factor):
+    data = raw("jia-2015")
+    changed = copy.deepcopy(data)
+    record = changed["schools"][which]
+    if field == "teachers":
+        record["teachers"] = {k: max(1, int(v * factor)) for k, v in record["teachers"].items()}
+    else:
+        value = D(record[field]) * factor
+        record[field] = max(1, int(value)) if field in ("computers", "books", "largest_class") else value
+    better = factor > 1 if field != "largest_class" else factor < 1
+    base = evaluate(submission_from_data(copy.deepcopy(data)), school)
+    after = evaluate(submission_from_data(changed), school)
+    rank = school.grade_index
+    for seg in ("primary", "junior"):
+        for uid, before in base.indicators[f"{seg}_threshold"].units.items():
+            now = after.indicators[f"{seg}_threshold"].units[uid]
+            if better:
+                assert now.value or not before.value
+            else:
+                assert before.value or not now.value
+        for iid, res in base.indicators.items():
+            if iid.endswith("_credit") and iid.startswith(seg):
+                for uid, r in res.units.items():
+                    later = after.indicators[iid].units[uid].value
+                    assert (later >= r.value) if better else (later <= r.value), (iid, uid)
+    assert (rank(after.grade) <= rank(base.grade)) if better else (rank(after.grade) >= rank(base.grade))
+
+
+@settings(max_examples=200, deadline=None)
+@given(books=st.integers(min_value=0, max_value=60000))
+def test_book_credit_bands_are_exact_at_their_edges(school, books):
+    # gz-a has 900 pupils and a floor of 20 books each: 18000 full, 14400 (80%) and 10800 (60%) edges.
+    result = evaluate(variant("jia-2015", "books = 18000", f"books = {books}"), school)
+    credit = result.indicators["primary_books_credit"].units["gz-a"].value
+    expected = D(1) if books >= 18000 else D("0.8") if books >= 14400 else D("0.5") if books >= 10800 else D(0)
+    assert credit == expected
+    assert result.indicators["primary_books"].units["gz-a"].met is (books >= 18000)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    total=st.decimals(min_value=0, max_value=100, places=1),
+    vetoes=st.lists(st.sampled_from(VETOES), unique=True, max_size=5),
+)
+def test_county_grade_follows_the_score_and_a_veto_never_raises_it(county_std, total, vetoes):
+    text = path("wu-2010").read_text("utf-8").replace("total = 80", f"total = {total}")
+    for veto in vetoes:
+        text = text.replace(f"{veto} = false", f"{veto} = true")
+    result = evaluate(parse_submission(text, file="vetoes.toml"), county_std)
+    rank = county_std.grade_index
+    by_score = "excellent" if total >= 90 else "good" if total >= 80 else "qualified" if total >= 60 else "unqualified"
+    assert result.grade_by_score == by_score
+    assert rank(result.grade) >= rank(result.grade_by_score)
+    assert result.grade == ("unqualified" if vetoes else by_score)
+
+
+def test_the_docs_name_every_assumption_of_the_guizhou_standards():
+    doc = (ROOT / "docs" / "provinces" / "guizhou.md").read_text("utf-8")
+    for key in (SCHOOL, COUNTY, BASIC):
+        standard = load_standard(key)
+        assert key in doc
+        for pid, parameter in standard.parameters.items():
+            if any(d.citation.status in ("assumed", "reconstructed") for d in parameter.values) and parameter.origin == key:
+                assert pid in doc, (key, pid)
