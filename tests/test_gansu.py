@@ -1,0 +1,149 @@
+"""Gansu: basic balance as applied from 甘政发〔2012〕120号 (national 2012 rules, the disabled-children
+enrolment rate reported against Gansu's 90% target), on the fixtures in fixtures/counties/gansu/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, ROOT
+from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
+from standards_kernel.submission import parse_submission
+from test_henan import assert_coefficients_agree
+
+GANSU = FIXTURES / "counties" / "gansu"
+BASIC = "gansu.basic-balance@2012"
+NATIONAL = "national.basic-balance@2012"
+D = Decimal
+
+
+def path(name: str) -> Path:
+    return GANSU / f"{name}.toml"
+
+
+def raw(name: str) -> dict[str, Any]:
+    return tomllib.loads(path(name).read_text("utf-8"), parse_float=Decimal)
+
+
+def variant(name: str, old: str, new: str, as_of: str | None = None):
+    text = path(name).read_text("utf-8")
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    if as_of:
+        text = text.replace("as_of = 2016-09-20", f"as_of = {as_of}")
+    return parse_submission(text, file=f"{name}-variant.toml")
+
+
+def failed_rules(result) -> list[str]:
+    return sorted(rid for rid, r in result.rules.items() if r.failed)
+
+
+@pytest.fixture(scope="module")
+def standard():
+    return load_standard(BASIC)
+
+
+def test_jia_is_recognised_and_the_national_parts_are_inherited(standard):
+    result = evaluate(read_submission(path("jia-2016")), standard)
+    assert result.score == 91 and result.grade == "recognised" and failed_rules(result) == []
+    assert_coefficients_agree(result, raw("jia-2016"))
+    assert result.indicators["disabled_enrolment_rate"].county.value == D("0.94")
+    data = to_canonical(result)
+    for gate in ("composite_cv_primary", "composite_cv_junior", "public_satisfaction", "provincial_school_standard"):
+        assert data["gates"][gate]["origin"] == NATIONAL
+    assert "origin" not in data["gates"]["disabled_enrolment"]
+    assert "origin" not in data["indicators"]["disabled_enrolment_rate"]
+    target = data["parameters"]["disabled_enrolment_target"]
+    assert (target["value"], target["status"], target["in_force_from"]) == ("0.9", "corroborated", "2016-01-01")
+    assert "parameters.disabled_enrolment_target" not in result.assumptions
+
+
+def test_yi_is_denied_on_satisfaction_and_the_disabled_rate_has_no_effect(standard):
+    result = evaluate(read_submission(path("yi-2016")), standard)
+    assert result.grade_by_score == "recognised" and result.grade == "not_recognised"
+    assert [r.rule.id for r in result.lowered_by] == ["public_satisfaction"]
+    assert failed_rules(result) == ["disabled_enrolment", "public_satisfaction"]
+    assert result.rules["disabled_enrolment"].applied is False
+    assert result.rules["disabled_enrolment"].value == D("0.85")
+
+
+def test_every_line_met_exactly_is_recognised(standard):
+    result = evaluate(read_submission(path("bianjie-2016")), standard)
+    assert result.score == 85 and result.grade == "recognised" and failed_rules(result) == []
+    assert result.indicators["public_satisfaction"].county.value == D("0.85")
+    assert result.indicators["disabled_enrolment_rate"].county.value == D("0.9")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "grade", "failed"),
+    [
+        ("satisfaction_satisfied = 850", "satisfaction_satisfied = 849", "not_recognised", ["public_satisfaction"]),
+        ("access = 18,", "access = 17.9,", "not_recognised", []),  # 84.9 points
+        ("disabled_enrolled = 180", "disabled_enrolled = 179", "recognised", ["disabled_enrolment"]),
+    ],
+)
+def test_one_step_past_a_line(standard, old, new, grade, failed):
+    result = evaluate(variant("bianjie-2016", old, new), standard)
+    assert result.grade == grade and failed_rules(result) == failed
+
+
+def test_before_2016_the_target_is_an_assumption_and_says_so(standard):
+    result = evaluate(variant("jia-2016", "access = 19,", "access = 19,", as_of="2014-06-30"), standard)
+    assert "parameters.disabled_enrolment_target" in result.assumptions
+    assert to_canonical(result)["parameters"]["disabled_enrolment_target"]["status"] == "assumed"
+    assert result.grade == "recognised"
+
+
+def test_the_edition_runs_from_the_2012_opinion_to_the_national_2017_edition():
+    assert load_standard("gansu.basic-balance", as_of=dt.date(2012, 10, 24)).edition == "2012"
+    for day in (dt.date(2012, 10, 23), dt.date(2017, 12, 5)):
+        with pytest.raises(KernelError, match="no edition"):
+            load_standard("gansu.basic-balance", as_of=day)
+
+
+def test_the_school_threshold_is_the_national_yes_no(standard):
+    text = path("jia-2016").read_text("utf-8")
+    at = text.index('id = "gs-2"')
+    changed = text[:at] + text[at:].replace("meets_provincial_standard = true", "meets_provincial_standard = false", 1)
+    result = evaluate(parse_submission(changed, file="gs-2-fails.toml"), standard)
+    assert result.grade == "not_recognised" and result.rules["provincial_school_standard"].failed_units == ("gs-2",)
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(satisfied=st.integers(min_value=0, max_value=1000), enrolled=st.integers(min_value=0, max_value=200))
+def test_satisfaction_decides_and_the_disabled_rate_never_does(standard, satisfied, enrolled):
+    text = path("jia-2016").read_text("utf-8")
+    text = text.replace("satisfaction_satisfied = 930", f"satisfaction_satisfied = {satisfied}")
+    text = text.replace("disabled_enrolled = 188", f"disabled_enrolled = {enrolled}")
+    result = evaluate(parse_submission(text, file="p.toml"), standard)
+    assert result.grade == ("recognised" if satisfied >= 850 else "not_recognised")
+    assert result.rules["disabled_enrolment"].failed is (enrolled < 180)
+    assert standard.grade_index(result.grade) >= standard.grade_index(result.grade_by_score)
+
+
+@settings(max_examples=100, deadline=None)
+@given(access=st.decimals(min_value=0, max_value=20, places=1))
+def test_more_work_points_never_lower_the_grade(standard, access):
+    lower = evaluate(variant("bianjie-2016", "access = 18,", f"access = {access},"), standard)
+    higher = evaluate(variant("bianjie-2016", "access = 18,", f"access = {min(access + 1, 20)},"), standard)
+    assert standard.grade_index(higher.grade) <= standard.grade_index(lower.grade)
+    assert lower.grade == ("recognised" if access + 67 >= 85 else "not_recognised")
+
+
+def test_the_docs_name_every_assumption_of_the_gansu_standard():
+    doc = (ROOT / "docs" / "provinces" / "gansu.md").read_text("utf-8")
+    standard = load_standard(BASIC)
+    assert BASIC in doc
+    for pid, parameter in standard.parameters.items():
+        if any(d.citation.status == "assumed" for d in parameter.values) and parameter.origin == BASIC:
+            assert pid in doc, pid
