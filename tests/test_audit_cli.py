@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from standards_kernel import __version__
 from standards_kernel.cli import main
 from standards_kernel.ledger import ENV_LEDGER
 from standards_kernel.records import parse_json
@@ -123,18 +124,31 @@ def test_replay_by_id_and_the_golden_record(capsys, ledger_path) -> None:
     decision = record_one(capsys)
     code, out, _ = run(capsys, "replay", decision)
     assert code == 0 and "identical" in out and "from the record" in out
-    code, out, _ = run(capsys, "replay", GOLDEN, "--format", "json")
-    assert code == 0 and json.loads(out)["identical"] is True
+    code, out, _ = run(capsys, "replay", decision, "--format", "json")
+    assert code == 0 and json.loads(out) == {
+        "decision_id": decision, "identical": True, "differences": [],
+        "standard": {"key": "yunnan.county-education@2009", "sha256": json.loads(out)["standard"]["sha256"]},
+        "recorded_kernel": __version__, "replayed_kernel": __version__}
+
+
+def _fresh_record():
+    from standards_kernel.evaluate import evaluate
+    from standards_kernel.records import record_evaluation
+    from standards_kernel.registry import default_registry
+    from standards_kernel.submission import read_submission
+
+    submission = read_submission(YUANJIANG)
+    return record_evaluation(evaluate(submission, default_registry().resolve("yunnan.county-education", submission.as_of)))
 
 
 def test_replay_of_a_differing_record_exits_1(capsys, tmp_path) -> None:
-    from standards_kernel.records import make_record, read_record_file
+    from standards_kernel.records import make_record
 
-    golden = read_record_file(GOLDEN)
-    body = json.loads(json.dumps(golden.body))
+    fresh = _fresh_record()
+    body = json.loads(json.dumps(fresh.body))
     body["result"]["grade"] = "advanced"
     path = tmp_path / "older-kernel.json"
-    path.write_text(make_record(body, golden.standard_content, golden.created_at).to_file_text(), "utf-8")
+    path.write_text(make_record(body, fresh.standard_content, fresh.created_at).to_file_text(), "utf-8")
     code, out, _ = run(capsys, "replay", str(path))
     assert code == 1
     assert "DIFFERENT (1 field)" in out
@@ -142,7 +156,9 @@ def test_replay_of_a_differing_record_exits_1(capsys, tmp_path) -> None:
 
 
 def test_replay_of_an_edited_record_is_refused(capsys, tmp_path) -> None:
-    text = Path(GOLDEN).read_text("utf-8").replace('"score": "91.5"', '"score": "95"')
+    text = Path(GOLDEN).read_text("utf-8")
+    assert '"score": "91.5"' in text
+    text = text.replace('"score": "91.5"', '"score": "95"')
     path = tmp_path / "edited.json"
     path.write_text(text, "utf-8")
     code, out, err = run(capsys, "replay", str(path))

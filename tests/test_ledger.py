@@ -150,6 +150,15 @@ def test_batch_rolls_back_when_the_database_refuses(ledger, base, monkeypatch) -
     assert ledger.verify().ok
 
 
+def test_a_record_with_foreign_content_is_refused(ledger, base) -> None:
+    record = make_records(base, 1)[0]
+    content = dict(record.standard_content)
+    content["description"] = "not what was hashed"
+    with pytest.raises(RecordError, match="standard content does not match"):
+        ledger.append(attrs.evolve(record, standard_content=content))
+    assert ledger.count() == 0
+
+
 def test_opening_errors(tmp_path) -> None:
     with pytest.raises(LedgerError, match="no ledger here"):
         Ledger(tmp_path / "absent.sqlite3")

@@ -16,6 +16,7 @@ from standards_kernel.formats import content_json
 from standards_kernel.numbers import canonical
 from standards_kernel.records import (
     FORMAT,
+    canonical_text,
     RecordError,
     check_record,
     from_file_data,
@@ -71,6 +72,7 @@ def test_decision_id_is_the_body_hash_and_ignores_created_at(evaluation, record)
     again = record_evaluation(evaluation, created_at="2031-06-30T12:00:00.000000Z")
     assert again.decision_id == record.decision_id
     assert record.record_sha256 == sha256_hex(content_json(record.body))
+    assert canonical_text(record.body) == content_json(record.body) == record.body_text
     assert record.decision_id == record.record_sha256[:32]
     other = record_evaluation(evaluation, requested="yunnan.county-education@2009 (pinned)")
     assert other.decision_id != record.decision_id

@@ -39,7 +39,7 @@ def test_golden_record_replays_identically(path: Path) -> None:
 
 def test_golden_records_do_not_depend_on_installed_standards(monkeypatch) -> None:
     """Replay reads the standard from the record: with no plugin installed at all it still works."""
-    monkeypatch.setenv("STANDARDS_KERNEL_PLUGINS", "none-at-all")
+    monkeypatch.setenv("STANDARDS_KERNEL_PLUGINS", "")  # empty: no plugin at all
     assert default_registry().keys() == []
     checked = 0
     for path in GOLDEN:
@@ -174,3 +174,57 @@ def test_diff_across_dates_shows_the_evaluation_header(record) -> None:
     result = diff_records(record, later)
     assert [(d.path, d.before, d.after) for d in result.sections["evaluation"]] == [("as_of", "2009-05-13", "2010-05-13")]
     assert result.sections["inputs"] == ()
+
+
+# --- editions: a record made under an older edition than the newest ------------------------------
+
+
+def test_a_golden_record_was_made_under_an_older_edition() -> None:
+    registry = default_registry()
+    older = []
+    for path in GOLDEN:
+        record = read_record_file(path)
+        sid, edition = record.body["standard"]["id"], record.body["standard"]["edition"]
+        editions = [registry.get(k) for k in registry.keys() if k.split("@")[0] == sid]
+        newest = max(editions, key=lambda s: s.effective_from)
+        if newest.edition != edition:
+            older.append((record, newest))
+    assert older, "fixtures/records/ needs a record made under an edition older than the newest"
+    for record, newest in older:
+        as_of = dt.date.fromisoformat(record.body["as_of"])
+        assert as_of < newest.effective_from
+        # The edition in force on the recorded date is the recorded one …
+        assert default_registry().resolve(record.body["standard"]["id"], as_of).sha256 == record.standard_sha256
+
+
+def test_as_of_selects_the_edition_then_in_force(capsys, tmp_path, monkeypatch) -> None:
+    from standards_kernel.cli import main
+    from standards_kernel.records import parse_json
+
+    monkeypatch.setenv("STANDARDS_KERNEL_LEDGER", str(tmp_path / "l.sqlite3"))
+    fixture = str(ROOT / "fixtures" / "counties" / "national" / "basic-2012-pass.toml")
+    assert main(["evaluate", fixture, "--as-of", "2016-06-01", "--record", "--format", "json"]) == 0
+    decision = capsys.readouterr().err.strip().removeprefix("decision_id: ")
+    assert main(["ledger", "show", decision]) == 0
+    shown = parse_json(capsys.readouterr().out, file="-")
+    assert shown["body"]["standard"]["edition"] == "2012"
+    golden = read_record_file(ROOT / "fixtures" / "records" / "national-basic-2012-pass.json")
+    assert shown["body"]["standard"]["sha256"] == golden.standard_sha256
+    assert shown["body"]["submission"] == golden.submission
+    assert default_registry().resolve("national.basic-balance", dt.date(2018, 1, 1)).edition == "2017"
+
+
+def test_rerecord_keeps_the_recorded_content_and_replays(record) -> None:
+    from standards_kernel.replay import rerecord
+
+    def change(result):
+        result["score"] = "1"
+
+    stale = _with_result(record, change)  # as if made by a kernel with other semantics
+    assert not replay(stale).identical
+    fresh = rerecord(stale)
+    assert fresh.standard_content == stale.standard_content
+    assert fresh.body["standard"] == stale.body["standard"]
+    assert fresh.submission == stale.submission and fresh.body["as_of"] == stale.body["as_of"]
+    assert fresh.decision_id != stale.decision_id
+    assert replay(fresh).identical

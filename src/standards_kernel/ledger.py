@@ -250,7 +250,7 @@ class Ledger:
     def append_many(self, records: Sequence[EvaluationRecord]) -> list[Entry]:
         """Append records in one transaction (all or none); returns their entries in order."""
         for record in records:
-            problems = check_record(record)
+            problems = check_record(record, content=False)  # the content: when it is stored
             if problems:
                 raise RecordError(f"record {record.decision_id} does not verify: " + "; ".join(problems))
         entries: list[Entry] = []
@@ -267,11 +267,12 @@ class Ledger:
                                   file=str(self.path))
             return attrs.evolve(existing, new=False)
         std = record.body["standard"]
-        self.conn.execute(
-            "INSERT INTO standards (sha256, standard_id, edition, content) SELECT ?, ?, ?, ? "
-            "WHERE NOT EXISTS (SELECT 1 FROM standards WHERE sha256 = ?)",
-            (std["sha256"], std["id"], std["edition"], content_json(record.standard_content), std["sha256"]),
-        )
+        if self.conn.execute("SELECT 1 FROM standards WHERE sha256 = ?", (std["sha256"],)).fetchone() is None:
+            text = content_json(record.standard_content)  # once per content: it is the costly part
+            if hashlib.sha256(text.encode("utf-8")).hexdigest() != std["sha256"]:
+                raise RecordError(f"record {record.decision_id}: the standard content does not match standard.sha256")
+            self.conn.execute("INSERT INTO standards (sha256, standard_id, edition, content) VALUES (?, ?, ?, ?)",
+                              (std["sha256"], std["id"], std["edition"], text))
         last = self.conn.execute("SELECT seq, entry_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         created_at = utc_now()

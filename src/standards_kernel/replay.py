@@ -19,10 +19,10 @@ import attrs
 
 from . import __version__
 from .errors import KernelError
-from .evaluate import evaluate
+from .evaluate import Evaluation, evaluate
 from .formats import canonical_json
 from .loader import build_standard
-from .records import EvaluationRecord, RecordError, check_record
+from .records import EvaluationRecord, RecordError, check_record, record_evaluation
 from .result import to_canonical
 from .submission import submission_from_data
 
@@ -114,11 +114,7 @@ def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = No
         replayed_kernel=__version__,
     )
     try:
-        submission = submission_from_data(record.submission, file=f"record {record.decision_id}: submission")
-        standard = build_standard(record.standard_content, file=f"record {record.decision_id}: standard content",
-                                  functions=functions)
-        as_of = dt.date.fromisoformat(str(record.body["as_of"]))
-        replayed = to_canonical(evaluate(submission, standard, as_of=as_of))
+        replayed = to_canonical(reevaluate(record, functions))
     except KernelError as error:
         missing = sorted(set(record.body.get("functions", ())) - set(functions))
         hint = f" (the record was made with plugin functions {', '.join(missing)}, not installed now)" if missing else ""
@@ -127,6 +123,31 @@ def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = No
     identical = canonical_json(comparable) == canonical_json(recorded)
     differences = () if identical else tuple(json_diff(recorded, comparable))
     return ReplayOutcome(**common, identical=identical, differences=differences, replayed=replayed)
+
+
+def reevaluate(record: EvaluationRecord, functions: Mapping[str, Any]) -> Evaluation:
+    """Evaluate the record's submission under the record's standard content on its date."""
+    submission = submission_from_data(record.submission, file=f"record {record.decision_id}: submission")
+    standard = build_standard(record.standard_content, file=f"record {record.decision_id}: standard content",
+                              functions=functions)
+    return evaluate(submission, standard, as_of=dt.date.fromisoformat(str(record.body["as_of"])))
+
+
+def rerecord(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = None) -> EvaluationRecord:
+    """A new record of the same evaluation made by the kernel installed now, with the same
+    recorded standard content (so an older edition stays the older edition). For refreshing golden
+    records after an intended change of results; the old record is not touched, and the new one
+    has its own decision id."""
+    problems = check_record(record)
+    if problems:
+        raise RecordError(f"record {record.decision_id} does not verify: " + "; ".join(problems))
+    from .registry import default_registry
+
+    registry = default_registry()
+    evaluation = reevaluate(record, registry.functions if functions is None else functions)
+    return record_evaluation(evaluation, plugins=registry.plugins,
+                             functions=registry.functions if functions is None else functions,
+                             requested=str(record.body["standard"]["requested"]))
 
 
 # --- field-level differences -----------------------------------------------------------------
