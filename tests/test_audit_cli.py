@@ -191,3 +191,16 @@ def test_diff(capsys, ledger_path, tmp_path) -> None:
 def test_ledger_without_an_action_prints_help(capsys) -> None:
     code, _, err = run(capsys, "ledger")
     assert code == 2 and "verify" in err
+
+
+def test_a_ledger_whose_tables_were_removed(capsys, ledger_path) -> None:
+    decision = record_one(capsys)
+    conn = sqlite3.connect(str(ledger_path), isolation_level=None)
+    conn.execute("DROP TABLE standards")  # its triggers go with it
+    conn.close()
+    code, out, err = run(capsys, "ledger", "show", decision)
+    assert code == 2 and "cannot read the ledger: no such table: standards" in err
+    code, out, err = run(capsys, "replay", decision)
+    assert code == 2 and "no such table: standards" in err
+    code, out, _ = run(capsys, "ledger", "verify")
+    assert code == 1 and "NOT intact: the schema was altered" in out

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import attrs
 
@@ -138,14 +139,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _reading(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A ledger whose schema was altered by hand is a clear error, never a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"cannot read the ledger: {error}", file=str(ledger_path(args)),
+                              hint="run: standards-kernel ledger verify") from None
+
+    return run
+
+
+@_reading
 def cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as ledger:
-        try:
-            rows = list(ledger.entries(county=args.county, standard=args.standard, since=args.since,
-                                       until=args.until, stage=args.stage, limit=args.limit))
-        except sqlite3.DatabaseError as error:
-            raise LedgerError(f"cannot read the ledger: {error}", file=str(ledger.path),
-                              hint="run: standards-kernel ledger verify") from None
+        rows = list(ledger.entries(county=args.county, standard=args.standard, since=args.since,
+                                   until=args.until, stage=args.stage, limit=args.limit))
     for e in rows:
         if args.format == "json":
             print(canonical_json(e.to_dict()))
@@ -157,6 +169,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reading
 def cmd_show(args: argparse.Namespace) -> int:
     from .records import check_record
 
@@ -183,6 +196,7 @@ def load_record(ref: str, args: argparse.Namespace) -> EvaluationRecord:
         return ledger.get(ref)
 
 
+@_reading
 def cmd_replay(args: argparse.Namespace) -> int:
     record = load_record(args.record, args)
     outcome = replay(record)
@@ -207,6 +221,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1
 
 
+@_reading
 def cmd_diff(args: argparse.Namespace) -> int:
     a, b = load_record(args.a, args), load_record(args.b, args)
     result = diff_records(a, b)
