@@ -20,6 +20,7 @@ from test_henan import assert_coefficients_agree
 
 GANSU = FIXTURES / "counties" / "gansu"
 BASIC = "gansu.basic-balance@2012"
+BASIC_2017 = "gansu.basic-balance@2017"
 NATIONAL = "national.basic-balance@2012"
 D = Decimal
 
@@ -101,11 +102,41 @@ def test_before_2016_the_target_is_an_assumption_and_says_so(standard):
     assert result.grade == "recognised"
 
 
-def test_the_edition_runs_from_the_2012_opinion_to_the_national_2017_edition():
+def test_editions_run_from_the_2012_opinion_and_follow_the_national_ones():
     assert load_standard("gansu.basic-balance", as_of=dt.date(2012, 10, 24)).edition == "2012"
-    for day in (dt.date(2012, 10, 23), dt.date(2017, 12, 5)):
-        with pytest.raises(KernelError, match="no edition"):
-            load_standard("gansu.basic-balance", as_of=day)
+    assert load_standard("gansu.basic-balance", as_of=dt.date(2017, 12, 4)).edition == "2012"
+    assert load_standard("gansu.basic-balance", as_of=dt.date(2017, 12, 5)).edition == "2017"
+    with pytest.raises(KernelError, match="no edition"):
+        load_standard("gansu.basic-balance", as_of=dt.date(2012, 10, 23))
+
+
+def with_dropouts(name: str, as_of: str, junior: int) -> str:
+    text = path(name).read_text("utf-8").replace("as_of = 2016-09-20", f"as_of = {as_of}")
+    return text.replace(
+        "disabled_school_age = 200\n",
+        f"disabled_school_age = 200\ndropouts = {{ primary = 2, junior = {junior} }}\n"
+        "students_start_of_year = { primary = 1600, junior = 1300 }\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("as_of", "junior", "grade", "target_status"),
+    [
+        ("2019-06-30", 23, "recognised", "corroborated"),  # 23/1300 = 1.77% ≤ 1.8%
+        ("2019-06-30", 24, "not_recognised", "corroborated"),  # 1.85% > 1.8% (assumed national line)
+        ("2021-06-30", 23, "recognised", "assumed"),  # after the 十三五 period the 90% is carried forward
+    ],
+)
+def test_the_2017_edition_adds_the_dropout_gate_and_keeps_the_disabled_rate(as_of, junior, grade, target_status):
+    standard = load_standard(BASIC_2017)
+    result = evaluate(parse_submission(with_dropouts("jia-2016", as_of, junior), file="gs-2017.toml"), standard)
+    assert result.grade == grade
+    data = to_canonical(result)
+    assert data["parameters"]["disabled_enrolment_target"]["status"] == target_status
+    assert data["gates"]["dropout_junior"]["origin"] == "national.basic-balance@2017"
+    assert data["gates"]["public_satisfaction"]["origin"] == "national.basic-balance@2012"
+    assert "origin" not in data["gates"]["disabled_enrolment"]
+    assert result.rules["disabled_enrolment"].failed is False
 
 
 def test_the_school_threshold_is_the_national_yes_no(standard):
@@ -142,8 +173,9 @@ def test_more_work_points_never_lower_the_grade(standard, access):
 
 def test_the_docs_name_every_assumption_of_the_gansu_standard():
     doc = (ROOT / "docs" / "provinces" / "gansu.md").read_text("utf-8")
-    standard = load_standard(BASIC)
-    assert BASIC in doc
-    for pid, parameter in standard.parameters.items():
-        if any(d.citation.status == "assumed" for d in parameter.values) and parameter.origin == BASIC:
-            assert pid in doc, pid
+    for key in (BASIC, BASIC_2017):
+        standard = load_standard(key)
+        assert key in doc
+        for pid, parameter in standard.parameters.items():
+            if any(d.citation.status == "assumed" for d in parameter.values) and parameter.origin == key:
+                assert pid in doc, (key, pid)

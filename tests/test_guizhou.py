@@ -26,6 +26,7 @@ GUIZHOU = FIXTURES / "counties" / "guizhou"
 SCHOOL = "guizhou.school-conditions@2014"
 COUNTY = "guizhou.county-education@2005"
 BASIC = "guizhou.basic-balance@2013"
+BASIC_2017 = "guizhou.basic-balance@2017"
 NATIONAL = "national.basic-balance@2012"
 D = Decimal
 VETOES = ("liangji_not_passed", "vocational_school_closed", "new_wage_arrears", "funds_diverted", "major_safety_accident")
@@ -225,17 +226,34 @@ def test_one_school_below_seven_denies_recognition():
     assert result.rules["provincial_school_standard_primary"].failed_units == ("gz-b",)
 
 
-def test_basic_balance_is_in_force_until_the_national_2017_edition():
+def test_basic_balance_editions_follow_the_national_ones():
+    assert load_standard("guizhou.basic-balance", as_of=dt.date(2013, 1, 1)).edition == "2013"
     assert load_standard("guizhou.basic-balance", as_of=dt.date(2017, 12, 4)).edition == "2013"
+    assert load_standard("guizhou.basic-balance", as_of=dt.date(2017, 12, 5)).edition == "2017"
     with pytest.raises(KernelError, match="no edition"):
-        load_standard("guizhou.basic-balance", as_of=dt.date(2017, 12, 5))
+        load_standard("guizhou.basic-balance", as_of=dt.date(2012, 12, 31))
 
 
-def test_the_school_items_are_the_same_in_both_files():
+def test_from_2017_the_same_threshold_sits_on_the_national_dropout_edition():
+    standard = load_standard(BASIC_2017)
+    text = path("jia-2015").read_text("utf-8").replace("as_of = 2015-10-15", "as_of = 2018-10-15")
+    text = text.replace("satisfaction_satisfied = 1068\n", "satisfaction_satisfied = 1068\ndropouts = { primary = 3, junior = 20 }\nstudents_start_of_year = { primary = 1500, junior = 1000 }\n")
+    result = evaluate(parse_submission(text, file="jia-2018.toml"), standard)
+    # 3/1500 = 0.2% ≤ 0.6%; 20/1000 = 2% > 1.8% (the national file's assumed placeholder line).
+    assert result.grade == "not_recognised" and failed_rules(result) == ["dropout_junior"]
+    assert "parameters.dropout_control_line_junior" in result.assumptions
+    data = to_canonical(result)
+    assert data["gates"]["dropout_junior"]["origin"] == "national.basic-balance@2017"
+    assert "origin" not in data["gates"]["provincial_school_standard_primary"]
+    fewer = evaluate(parse_submission(text.replace("junior = 20 }", "junior = 18 }"), file="jia-2018b.toml"), standard)
+    assert fewer.grade == "recognised"  # 1.8% exactly: not above the line
+
+
+def test_the_school_items_are_the_same_in_all_three_files():
     # The banded credit (indicators *_credit, parameters band_*) is the school standard's alone.
-    basic = load_standard(BASIC)
-    assert_same_block(load_standard(SCHOOL), [basic], only_in_school=("_credit", "band_"))
-    assert not any(p.startswith("band_") for p in basic.parameters)
+    basics = [load_standard(BASIC), load_standard(BASIC_2017)]
+    assert_same_block(load_standard(SCHOOL), basics, only_in_school=("_credit", "band_"))
+    assert not any(p.startswith("band_") for b in basics for p in b.parameters)
 
 
 # --- properties ---------------------------------------------------------------------------------
@@ -307,9 +325,24 @@ def test_county_grade_follows_the_score_and_a_veto_never_raises_it(county_std, t
 
 def test_the_docs_name_every_assumption_of_the_guizhou_standards():
     doc = (ROOT / "docs" / "provinces" / "guizhou.md").read_text("utf-8")
-    for key in (SCHOOL, COUNTY, BASIC):
+    for key in (SCHOOL, COUNTY, BASIC, BASIC_2017):
         standard = load_standard(key)
         assert key in doc
         for pid, parameter in standard.parameters.items():
             if any(d.citation.status in ("assumed", "reconstructed") for d in parameter.values) and parameter.origin == key:
                 assert pid in doc, (key, pid)
+
+
+@settings(max_examples=100, deadline=None)
+@given(computers=st.integers(min_value=0, max_value=40), satisfied=st.integers(min_value=800, max_value=1200))
+def test_basic_balance_grade_is_exactly_the_threshold_and_the_national_gates(computers, satisfied):
+    # gz-b (240 pupils) has 7 of 9 with 15 computers (6.25 per hundred); 14 (5.83) leaves it 6 of 9.
+    standard = load_standard(BASIC)
+    text = path("jia-2015").read_text("utf-8").replace("computers = 15", f"computers = {computers}")
+    text = text.replace("satisfaction_satisfied = 1068", f"satisfaction_satisfied = {satisfied}")
+    result = evaluate(parse_submission(text, file="p.toml"), standard)
+    school_ok = computers * 100 >= 6 * 240
+    satisfied_ok = satisfied * 100 >= 85 * 1200
+    assert result.grade_by_score == "recognised"  # 88 points whatever these two are
+    assert result.grade == ("recognised" if school_ok and satisfied_ok else "not_recognised")
+    assert result.rules["provincial_school_standard_primary"].failed is (not school_ok)

@@ -427,3 +427,21 @@ def test_the_docs_name_every_assumption_of_the_henan_standards():
         for pid, parameter in standard.parameters.items():
             if any(d.citation.status == "assumed" for d in parameter.values) and parameter.origin == key:
                 assert pid in doc, (key, pid)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    plans=st.booleans(),
+    day=st.dates(min_value=dt.date(2017, 12, 5), max_value=dt.date(2030, 12, 31)),
+    satisfied=st.integers(min_value=800, max_value=1000),
+)
+def test_the_monitoring_line_never_changes_the_basic_balance_grade(plans, day, satisfied):
+    standard = load_standard(BASIC_2017)
+    text = path("ding-2023").read_text("utf-8")
+    text = text.replace("plans_quality_balance = true", f"plans_quality_balance = {str(plans).lower()}")
+    text = text.replace("satisfaction_satisfied = 900", f"satisfaction_satisfied = {satisfied}")
+    result = evaluate(parse_submission(text, file="m.toml"), standard, as_of=day)
+    assert result.grade == ("recognised" if satisfied >= 850 else "not_recognised")
+    strict = plans and day >= dt.date(2022, 11, 13)
+    assert result.rules["monitoring_primary"].failed is strict  # 0.62: above 0.60, within 0.65
+    assert result.rules["monitoring_junior"].failed is strict  # 0.52: above 0.50, within 0.55
