@@ -74,7 +74,18 @@ def to_canonical(evaluation: Evaluation) -> dict[str, Any]:
             if sid in _used_sources(evaluation)
         },
         "assumptions": list(evaluation.assumptions),
+        **rectification(evaluation),
     }
+
+
+def rectification(evaluation: Evaluation) -> dict[str, Any]:
+    """``gaps`` (what must change, by how much) and ``next_grade`` (the smallest set of repairs
+    that lifts the grade): see :mod:`standards_kernel.gaps` and :mod:`standards_kernel.gap_plan`."""
+    from .gap_plan import next_grade, plan_to_data
+    from .gaps import analyse, gaps_to_data
+
+    gaps = analyse(evaluation)
+    return {"gaps": gaps_to_data(gaps), "next_grade": plan_to_data(next_grade(evaluation, gaps))}
 
 
 def to_json(evaluation: Evaluation) -> str:
