@@ -34,7 +34,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def record_one(capsys, *extra: str) -> str:
     code, _, err = run(capsys, "evaluate", YUANJIANG, "--record", "--format", "json", *extra)
     assert code == 0, err
-    return err.strip().removeprefix("decision_id: ")
+    return err.strip().splitlines()[-1].removeprefix("decision_id: ")
 
 
 def test_record_in_text_prints_the_report_then_the_id(capsys, ledger_path) -> None:
@@ -204,3 +204,14 @@ def test_a_ledger_whose_tables_were_removed(capsys, ledger_path) -> None:
     assert code == 2 and "no such table: standards" in err
     code, out, _ = run(capsys, "ledger", "verify")
     assert code == 1 and "NOT intact: the schema was altered" in out
+
+
+def test_a_standard_given_as_a_path_is_recorded_by_file_name(capsys, ledger_path, monkeypatch) -> None:
+    standard = ROOT / "provinces" / "yunnan" / "county-education-2009.toml"
+    decision = record_one(capsys, "--standard", str(standard))
+    monkeypatch.chdir(standard.parent)
+    code, _, err = run(capsys, "evaluate", YUANJIANG, "--record", "--format", "json", "--standard", standard.name)
+    assert code == 0 and f"decision_id: {decision}" in err  # the same evaluation, wherever it ran
+    assert "already recorded" in err
+    code, out, _ = run(capsys, "ledger", "show", decision)
+    assert parse_json(out, file="-")["body"]["standard"]["requested"] == "file:county-education-2009.toml"

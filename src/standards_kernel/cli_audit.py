@@ -99,6 +99,9 @@ def record_for_cli(args: argparse.Namespace, evaluation: Evaluation) -> Entry:
 
     registry = default_registry()
     requested = args.standard or evaluation.submission.standard
+    if requested and (requested.endswith((".toml", ".json")) or "/" in requested or Path(requested).is_file()):
+        # A path depends on where the command ran; the content is recorded anyway.
+        requested = f"file:{Path(requested).name}"
     record = record_evaluation(evaluation, plugins=registry.plugins, functions=registry.functions, requested=requested)
     with _open(args, create=True) as ledger:
         entry = ledger.append(record)
