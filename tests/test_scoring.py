@@ -173,3 +173,23 @@ def test_within_a_group_the_highest_priority_failing_rule_decides(rate, grade):
 )
 def test_declared_rounding_modes(value, places, mode, expected):
     assert str(round_to(Decimal(value), places, mode)) == expected
+
+
+def test_share_met_over_no_units_is_a_clear_error():
+    import tomli
+
+    from standards_kernel.errors import EvaluationError
+
+    text = VETO_PRIORITY.replace("[vetoes.general]", '''[indicators.shelf]
+label = { zh = "书" }
+level = "schools"
+input = "books"
+check = { op = ">=", limit = "general" }
+[indicators.shelf_share]
+label = { zh = "达标比例" }
+aggregate = { function = "share_met", of = "shelf" }
+[vetoes.general]''')
+    standard = build_standard(tomli.loads(text, parse_float=Decimal))
+    sub = build({"evaluation": {"as_of": "2020-01-01"}, "data": {"dropout_rate": {"junior": "0.01"}}})
+    with pytest.raises(EvaluationError, match="share_met over 'schools' is undefined: the county has no such units"):
+        evaluate(sub, standard)

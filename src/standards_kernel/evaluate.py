@@ -464,6 +464,11 @@ class _Run:
             met = agg.count_true([bool(f) for f in flags])
             if fn == "count_met":
                 return met, detail
+            if not views:
+                raise EvaluationError(
+                    f"share_met over {spec.over!r} is undefined: the county has no such units", path=where,
+                    hint="use all_met or count_met, which are defined for no units",
+                )
             return divide(met, len(views), where=where), detail
         values = [unit_value(v, spec.of) for v in views]
         for v, value in zip(views, values):

@@ -19,7 +19,7 @@ WORDS = {
         "veto": "否决项", "gate": "必备条件", "triggered": "触发", "failed": "未达到", "passed": "通过",
         "not_triggered": "未触发", "indicators": "指标", "value": "值", "limit": "标准", "met": "达标",
         "points": "得分", "assumptions": "本结果依赖的假定参数", "units_failed": "未达标单位",
-        "as_of": "评估日期", "stage": "评估阶段", "capped": "等级至多为", "denied": "不予认定",
+        "as_of": "评估日期", "stage": "评估阶段", "capped": "等级至多为", "denied": "否决，等级为",
         "none": "仅记录", "yes": "是", "no": "否", "published": "采用公布值",
     },
     "en": {
@@ -28,7 +28,7 @@ WORDS = {
         "not_triggered": "not triggered", "indicators": "Indicators", "value": "value", "limit": "limit",
         "met": "met", "points": "points", "assumptions": "Assumed parameters this result rests on",
         "units_failed": "units not meeting it", "as_of": "as of", "stage": "stage", "capped": "grade at most",
-        "denied": "not recognised", "none": "reported only", "yes": "yes", "no": "NO", "published": "published figure",
+        "denied": "denied, grade", "none": "reported only", "yes": "yes", "no": "NO", "published": "published figure",
     },
 }
 
@@ -92,7 +92,18 @@ def render_text(evaluation: Evaluation, lang: str = "zh") -> str:
         lines.append(w["assumptions"] + ":")
         for name in evaluation.assumptions:
             lines.append(f"  {name}{_assumed_value(evaluation, name, std)}")
+    lines.append("")
+    lines.extend(rectification_lines(evaluation, lang))
     return "\n".join(lines) + "\n"
+
+
+def rectification_lines(evaluation: Evaluation, lang: str = "zh") -> list[str]:
+    """The rectification list (整改清单) and the next-grade plan, as text lines."""
+    from .gap_words import rectification_text
+    from .result import to_canonical
+
+    rounding = evaluation.standard.display_rounding
+    return rectification_text(to_canonical(evaluation), lang, rounding.places, rounding.mode)
 
 
 def _assumed_value(evaluation: Evaluation, name: str, std: m.Standard) -> str:
@@ -121,7 +132,8 @@ def rule_sentence(r: RuleResult, evaluation: Evaluation, lang: str) -> str:
         grade = next(g for g in std.grades if g.id == r.rule.grade)
         text += f" → {w['capped']} {grade.id} {grade.label.text(lang)}"
     elif r.rule.effect == "deny":
-        text += f" → {w['denied']}"
+        lowest = std.grades[-1]
+        text += f" → {w['denied']}: {lowest.id} {lowest.label.text(lang)}"
     else:
         text += f" ({w['none']})"
     return text
