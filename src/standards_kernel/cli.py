@@ -49,8 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--standard", help="standard id (id or id@edition) or path to a standard file; "
                      "default: the submission's evaluation.standard")
     run.add_argument("--as-of", type=_date, help="evaluation date YYYY-MM-DD (default: evaluation.as_of)")
-    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("--format", choices=("text", "json", "html"), default="text",
+                     help="html: one self-contained, printable page with charts and the rectification list")
     run.add_argument("--lang", choices=("zh", "en"), default="zh")
+    run.add_argument("--out", metavar="FILE", help="write the report to FILE instead of standard output")
     run.add_argument("--record", action="store_true",
                      help="append the evaluation to the ledger and print its decision_id (docs/audit.md)")
     run.add_argument("--ledger", metavar="PATH", help="ledger file for --record (default: $STANDARDS_KERNEL_LEDGER, "
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own subcommands: each has ``register(subparsers)``. One module per
 #: concern keeps the commands of plugins, audit and the server apart.
-COMMAND_MODULES: tuple[str, ...] = ("cli_plugins", "cli_audit", "cli_batch")
+COMMAND_MODULES: tuple[str, ...] = ("cli_plugins", "cli_audit", "cli_batch", "cli_report")
 
 
 def _date(text: str) -> dt.date:
@@ -98,14 +100,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .cli_audit import record_for_cli
 
         decision_id = record_for_cli(args, evaluation).decision_id
+    from .cli_report import write_output
+
     if args.format == "json":
-        sys.stdout.write(to_json(evaluation) + "\n")  # unchanged by --record: the id goes to stderr
+        write_output(args.out, to_json(evaluation) + "\n")  # unchanged by --record: the id goes to stderr
+        if decision_id:
+            print(f"decision_id: {decision_id}", file=sys.stderr)
+    elif args.format == "html":
+        from .html_report import evaluation_html
+
+        write_output(args.out, evaluation_html(evaluation, lang=args.lang, decision_id=decision_id))
         if decision_id:
             print(f"decision_id: {decision_id}", file=sys.stderr)
     else:
-        sys.stdout.write(render_text(evaluation, args.lang))
-        if decision_id:
-            sys.stdout.write(f"decision_id: {decision_id}\n")
+        text = render_text(evaluation, args.lang) + (f"decision_id: {decision_id}\n" if decision_id else "")
+        write_output(args.out, text)
     return 0
 
 
