@@ -108,6 +108,16 @@ def test_directory_csv_and_ndjson_give_the_same_results(tmp_path, counties, refe
     assert lines(out_csv)[0]["input"] == f"{tables / 'counties.counties.csv'}#county=990001"
 
 
+def test_a_file_gone_before_it_is_read_is_one_failed_input(tmp_path, counties):
+    write_directory(tmp_path, iter(counties[:3]))
+    plan = plan_inputs([str(tmp_path)])
+    (tmp_path / "990002.json").unlink()  # listed, then gone (or unreadable) when its turn comes
+    items = list(plan.items())
+    assert [item.fmt for item in items] == ["json", "error", "json"]
+    assert "cannot read the submission" in json.loads(items[1].text)["message"]
+    assert items[1].index == 1 and items[2].index == 2
+
+
 def test_directory_is_read_recursively_in_path_order(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / ".hidden").mkdir()

@@ -96,8 +96,10 @@ class _FileSource(_Source):
         fmt = "json" if self.path.suffix.lower() == ".json" else "toml"
         try:
             data = self.path.read_bytes()
-        except OSError as error:
-            raise BatchError(f"cannot read the input: {error.strerror}", file=self.label) from None
+        except OSError as error:  # one unreadable file is one failed input, not a failed batch
+            problem = SubmissionError(f"cannot read the submission: {error.strerror}", file=self.label)
+            yield _error_item(start, self.label, hashlib.sha256(b"").hexdigest(), problem)
+            return
         sha = hashlib.sha256(data).hexdigest()
         try:
             text = data.decode("utf-8")
@@ -447,7 +449,7 @@ class Evaluator:
             self._ledger = None
 
     def standard(self, ref: str, as_of: dt.date | None) -> Standard:
-        key = (ref, as_of)
+        key = (ref, None if _is_path(ref) else as_of)  # a file is the same standard on every date
         if key not in self._standards:
             from .registry import default_registry
 
@@ -530,12 +532,15 @@ class Evaluator:
         return error
 
 
+def _is_path(ref: str) -> bool:
+    """The registry's rule: a reference naming a file rather than a standard id."""
+    return ref.endswith((".toml", ".json")) or os.sep in ref or "/" in ref or Path(ref).is_file()
+
+
 def requested_name(ref: str) -> str:
     """The standard reference as a record keeps it: a path becomes ``file:NAME`` (as ``evaluate
     --record`` does), so that a decision id does not depend on where the command ran."""
-    if ref.endswith((".toml", ".json")) or "/" in ref or Path(ref).is_file():
-        return f"file:{Path(ref).name}"
-    return ref
+    return f"file:{Path(ref).name}" if _is_path(ref) else ref
 
 
 def _csv_place(path: str) -> str:
@@ -718,7 +723,7 @@ def check_standard(ref: str | None, as_of: dt.date | None) -> None:
     from .registry import default_registry
 
     registry = default_registry()
-    if ref.endswith((".toml", ".json")) or os.sep in ref or Path(ref).is_file():
+    if _is_path(ref):
         registry.load_path(ref)
     elif "@" in ref:
         registry.get(ref)

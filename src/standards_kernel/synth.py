@@ -252,11 +252,8 @@ class Synthesizer:
     def county(self, number: int, schools: int) -> dict[str, Any]:
         """County ``number`` (0-based) with ``schools`` schools, as submission data."""
         rng = random.Random(f"standards-kernel synth {self.seed} {self.std.key} {number}")
-        run = _County(self, rng, number, schools)
-        return run.build()
-
-    def as_of_default(self) -> dt.date:
-        return default_as_of(self.std)
+        with decimal.localcontext(CTX):  # the caller's decimal context must not change the data
+            return _County(self, rng, number, schools).build()
 
 
 def default_as_of(standard: m.Standard) -> dt.date:
@@ -537,7 +534,7 @@ class _County:
         if unit_set not in self.members:
             u = self.std.units[unit_set]
             records = self.townships if u.base == "townships" else self.schools
-            self.members[unit_set] = [p for p, r in enumerate(records) if view_of(r, u, self.param) is not None]
+            self.members[unit_set] = [p for p, r in enumerate(records) if in_set(r, u, self.param)]
         return self.members[unit_set]
 
     def reach_unit_targets(self) -> None:
@@ -833,35 +830,24 @@ def view_key(u: m.UnitSet, field: str, view: Mapping[str, Any]) -> tuple[str, De
     return field, None
 
 
-def view_of(record: Mapping[str, Any], u: m.UnitSet, param: Callable[[str], Any], *, filtered: bool = True) -> dict[str, Any] | None:
-    """The unit as an indicator of ``u`` sees it (the kernel's segment view), or None if it is not in
-    the set. Mirrors :meth:`standards_kernel.evaluate._Run.segment_view`; the kernel stays the judge."""
-    fields = dict(record)
-    if u.segment is not None:
-        students = {s: int(record.get(f"students.{s}", 0) or 0) for s in SEGMENTS}
-        if students[u.segment] <= 0:
-            return None
-        share = agg.segment_shares({s: n for s, n in students.items() if n > 0})[u.segment]
-        view: dict[str, Any] = {}
-        for name, value in record.items():
-            head, _, last = name.rpartition(".")
-            if last in SEGMENTS:
-                if last == u.segment:
-                    view[head] = value
-            elif name in agg.SPLIT_RESOURCES and isinstance(value, (int, Decimal)):
-                view[name] = CTX.multiply(Decimal(value), share)
-            else:
-                view[name] = value
-        view.update(students=students[u.segment], segment=u.segment, share=share)
-        fields = view
-    if filtered and u.where is not None:
+def in_set(record: Mapping[str, Any], u: m.UnitSet, param: Callable[[str], Any]) -> bool:
+    """Whether the kernel counts this unit in ``u``: students in the segment, and its filter."""
+    if u.segment is not None and int(record.get(f"students.{u.segment}", 0) or 0) <= 0:
+        return False
+    if u.where is None:
+        return True
+    view = View(record, u)
+
+    def lookup(name: str) -> Any:
         try:
-            keep = u.where.evaluate(lambda n: fields[n] if n in fields else param(n))
-        except (KeyError, KernelError):
-            return None
-        if keep is not True:
-            return None
-    return fields
+            return view[name]
+        except KeyError:
+            return param(name)
+
+    try:
+        return u.where.evaluate(lookup) is True
+    except (KeyError, KernelError):
+        return False
 
 
 def unit_indicator_value(std: m.Standard, ind: m.Indicator, view: Mapping[str, Any], param: Callable[[str], Any]) -> Any:

@@ -1,0 +1,243 @@
+"""Benchmark: the national case — every county of China under the 2017 standard, full trace.
+
+Run: python benchmarks/national_batch.py [--counties 2850] [--schools 70] [--jobs 1,ALL]
+         [--standard national.quality-balance] [--workdir DIR] [--sample 100]
+
+1. ``standards-kernel synth`` makes the counties once (cached in the work folder by its arguments);
+2. ``standards-kernel evaluate-batch`` runs as a fresh process for each ``--jobs`` value, timed
+   wall-clock, with the resident memory of the process and its workers sampled every 50 ms
+   (peak of the sum, and peak of the largest single process);
+3. the results of every run must be byte-identical (the first run is the reference);
+4. benchmarks/baseline_straight_line.py (the same rules written by hand in straight-line Decimal
+   code) runs on the same file, and must agree with the kernel on every county (grade, failed gates,
+   triggered vetoes, the fourteen coefficients);
+5. on a sample of counties, in this process: the kernel's evaluate alone, evaluate + canonical JSON
+   (the full trace), and the baseline's computation alone, so the ratio can be read without the
+   reading and writing around them.
+
+No number here is asserted: the machines are shared and noisy. Figures go to benchmarks/batch_results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import baseline_straight_line as baseline  # noqa: E402
+from standards_kernel.batch import default_jobs  # noqa: E402
+from standards_kernel.evaluate import evaluate  # noqa: E402
+from standards_kernel.registry import default_registry  # noqa: E402
+from standards_kernel.result import to_json  # noqa: E402
+from standards_kernel.submission import submission_from_data  # noqa: E402
+from standards_kernel.synth import generate, write_ndjson  # noqa: E402
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+# --- memory of a process tree ----------------------------------------------------------------------
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as stream:
+            return int(stream.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stream:
+                    fields = stream.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+class Sampler(threading.Thread):
+    """Peak resident memory of a process and its children (the batch's workers)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_total = 0
+        self.peak_single = 0
+        self.processes = 1
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            pids = [self.pid] + _children(self.pid)
+            sizes = [_rss(p) for p in pids]
+            self.processes = max(self.processes, len(pids))
+            self.peak_total = max(self.peak_total, sum(sizes))
+            self.peak_single = max(self.peak_single, max(sizes))
+            self.done.wait(0.05)
+
+
+def timed_process(command: list[str]) -> tuple[float, Sampler, str]:
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = Sampler(process.pid)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    sampler.done.set()
+    sampler.join()
+    if process.returncode not in (0,):
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-2000:]}")
+    return seconds, sampler, stdout
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def mib(size: int) -> str:
+    return f"{size / (1 << 20):.0f} MiB"
+
+
+# --- agreement with the baseline ----------------------------------------------------------------------
+
+
+def agreement(results: Path, base: Path) -> tuple[int, int, Decimal]:
+    """(counties compared, disagreements, largest relative difference of a coefficient)."""
+    compared = disagree = 0
+    worst = Decimal(0)
+    with results.open(encoding="utf-8") as kernel_lines, base.open(encoding="utf-8") as base_lines:
+        for kernel_line, base_line in zip(kernel_lines, base_lines):
+            line = json.loads(kernel_line)
+            mine = json.loads(base_line)
+            compared += 1
+            if not line["ok"]:
+                disagree += 1
+                continue
+            r = line["result"]
+            gates = sorted(g for g, v in r["gates"].items() if v["failed"])
+            vetoes = sorted(v for v, x in r["vetoes"].items() if x["triggered"])
+            if (mine["grade"], mine["gates"], mine["vetoes"]) != (r["grade"], gates, vetoes):
+                disagree += 1
+            for name, value in mine["cv"].items():
+                theirs = Decimal(r["indicators"][name]["value"])
+                worst = max(worst, abs(Decimal(value) - theirs) / theirs)
+    return compared, disagree, worst
+
+
+# --- in-process timing of the evaluation alone -----------------------------------------------------------
+
+
+def per_county(fn, items, repeat: int = 3) -> float:
+    """Median over ``repeat`` passes of the mean seconds per item."""
+    passes = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for item in items:
+            fn(item)
+        passes.append((time.perf_counter() - start) / len(items))
+    return statistics.median(passes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--counties", type=int, default=2850)
+    parser.add_argument("--schools", type=int, default=70)
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--standard", default="national.quality-balance")
+    parser.add_argument("--jobs", default="1,ALL", help="comma-separated; ALL = the machine's cores")
+    parser.add_argument("--workdir", default="/tmp/standards-kernel-national-bench")
+    parser.add_argument("--sample", type=int, default=100, help="counties timed in-process (step 5)")
+    parser.add_argument("--keep", action="store_true", help="keep the results files")
+    args = parser.parse_args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    jobs = [default_jobs() if j.strip().upper() == "ALL" else int(j) for j in args.jobs.split(",")]
+    standard = default_registry().resolve(args.standard, None)
+    data = work / f"{standard.key}-{args.counties}x{args.schools}-seed{args.seed}.ndjson"
+
+    print(f"# {standard.key}: {args.counties} counties × {args.schools} schools, seed {args.seed}")
+    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores "
+          f"({default_jobs()} usable), {platform.platform()}")
+    if data.exists():
+        print(f"synth: cached {data} ({data.stat().st_size / (1 << 20):.0f} MiB)")
+    else:
+        start = time.perf_counter()
+        partial = data.with_suffix(".partial")
+        with partial.open("w", encoding="utf-8") as stream:
+            write_ndjson(stream, generate(standard, args.counties, args.schools, args.seed, standard_ref=args.standard))
+        partial.rename(data)
+        print(f"synth: {time.perf_counter() - start:.1f} s -> {data} ({data.stat().st_size / (1 << 20):.0f} MiB)")
+
+    print("\n| run | wall | counties/s | peak RSS (all processes) | peak RSS (largest process) | results |")
+    print("|---|---|---|---|---|---|")
+    reference: str | None = None
+    first_results: Path | None = None
+    for n in jobs:
+        out = work / f"results-jobs{n}.ndjson"
+        command = [sys.executable, "-m", "standards_kernel.cli", "evaluate-batch", str(data), "--standard",
+                   args.standard, "--out", str(out), "--jobs", str(n), "--restart"]
+        seconds, sampler, _ = timed_process(command)
+        digest = sha256_file(out)
+        reference = reference or digest
+        same = "reference" if digest == reference and first_results is None else (
+            "byte-identical" if digest == reference else "DIFFERENT")
+        first_results = first_results or out
+        print(f"| kernel, --jobs {n} | {seconds:.1f} s | {args.counties / seconds:.1f} | {mib(sampler.peak_total)} "
+              f"({sampler.processes} processes) | {mib(sampler.peak_single)} | {same}, {out.stat().st_size / (1 << 20):.0f} MiB |")
+    assert first_results is not None
+    if standard.key != "national.quality-balance@2017":
+        print("\n(no hand-written baseline for this standard)")
+        return
+    base = work / "baseline.ndjson"
+    command = [sys.executable, str(ROOT / "benchmarks" / "baseline_straight_line.py"), str(data), "--out", str(base)]
+    seconds, sampler, _ = timed_process(command)
+    print(f"| baseline (straight-line Decimal), 1 process | {seconds:.1f} s | {args.counties / seconds:.1f} | "
+          f"{mib(sampler.peak_total)} | {mib(sampler.peak_single)} | grades only |")
+    compared, disagree, worst = agreement(first_results, base)
+    print(f"\nagreement with the baseline: {compared} counties, {disagree} disagreements; "
+          f"largest relative difference of a coefficient {worst:.1E}")
+
+    sample = []
+    with data.open(encoding="utf-8") as stream:
+        for line, _ in zip(stream, range(args.sample)):
+            sample.append(json.loads(line, parse_float=Decimal))
+    submissions = [submission_from_data(c) for c in sample]
+    pairs = list(zip(submissions, sample))
+    parse = per_county(lambda c: submission_from_data(c), sample)
+    kernel_eval = per_county(lambda s: evaluate(s, standard), submissions)
+    kernel_full = per_county(lambda s: to_json(evaluate(s, standard)), submissions)
+    base_eval = per_county(lambda pair: baseline.evaluate_county(pair[1]), pairs)
+    print(f"\nper county, in-process, median of 3 passes over {len(sample)} counties:")
+    print(f"- kernel: check the submission {parse * 1000:.1f} ms; evaluate {kernel_eval * 1000:.1f} ms; "
+          f"evaluate + canonical JSON (full trace) {kernel_full * 1000:.1f} ms")
+    print(f"- baseline: compute {base_eval * 1000:.2f} ms")
+    print(f"- ratio kernel / baseline: evaluate {kernel_eval / base_eval:.1f}×, "
+          f"check + evaluate + full trace {(parse + kernel_full) / base_eval:.1f}×")
+    if not args.keep:
+        for n in jobs:
+            (work / f"results-jobs{n}.ndjson").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
