@@ -11,9 +11,9 @@ Run: python benchmarks/national_batch.py [--counties 2850] [--schools 70] [--job
 4. benchmarks/baseline_straight_line.py (the same rules written by hand in straight-line Decimal
    code) runs on the same file, and must agree with the kernel on every county (grade, failed gates,
    triggered vetoes, the fourteen coefficients);
-5. on a sample of counties, in this process: the kernel's evaluate alone, evaluate + canonical JSON
-   (the full trace), and the baseline's computation alone, so the ratio can be read without the
-   reading and writing around them.
+5. on a sample of counties, in this process, in CPU time: the kernel's steps (checking the
+   submission, evaluate, the canonical result with its full trace, the JSON text) and the
+   baseline's computation, so the ratio can be read without the reading and writing around them.
 
 No number here is asserted: the machines are shared and noisy. Figures go to benchmarks/batch_results.md.
 """
@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,7 +41,8 @@ import baseline_straight_line as baseline  # noqa: E402
 from standards_kernel.batch import default_jobs  # noqa: E402
 from standards_kernel.evaluate import evaluate  # noqa: E402
 from standards_kernel.registry import default_registry  # noqa: E402
-from standards_kernel.result import to_json  # noqa: E402
+from standards_kernel.formats import canonical_json  # noqa: E402
+from standards_kernel.result import to_canonical  # noqa: E402
 from standards_kernel.submission import submission_from_data  # noqa: E402
 from standards_kernel.synth import generate, write_ndjson  # noqa: E402
 
@@ -93,7 +95,9 @@ class Sampler(threading.Thread):
             self.done.wait(0.05)
 
 
-def timed_process(command: list[str]) -> tuple[float, Sampler, str]:
+def timed_process(command: list[str]) -> tuple[float, float, Sampler, str]:
+    """Wall seconds, CPU seconds (all processes), the memory sampler, standard output."""
+    cpu = cpu_seconds()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler(process.pid)
@@ -104,7 +108,23 @@ def timed_process(command: list[str]) -> tuple[float, Sampler, str]:
     sampler.join()
     if process.returncode not in (0,):
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-2000:]}")
-    return seconds, sampler, stdout
+    return seconds, cpu_seconds() - cpu, sampler, stdout
+
+
+def kernel_fingerprint() -> str:
+    """A hash of the kernel's code and standards: the runs compare only if it did not change."""
+    digest = hashlib.sha256()
+    for folder, pattern in ((ROOT / "src" / "standards_kernel", "*.py"), (ROOT / "provinces", "*.toml"),
+                            (ROOT / "plugins", "*.py")):
+        for path in sorted(folder.rglob(pattern)):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of the finished child processes (and their workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def sha256_file(path: Path) -> str:
@@ -149,13 +169,14 @@ def agreement(results: Path, base: Path) -> tuple[int, int, Decimal]:
 
 
 def per_county(fn, items, repeat: int = 3) -> float:
-    """Median over ``repeat`` passes of the mean seconds per item."""
+    """Median over ``repeat`` passes of the mean CPU seconds per item (this process's CPU time,
+    which other processes on a shared machine disturb far less than the wall clock)."""
     passes = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         for item in items:
             fn(item)
-        passes.append((time.perf_counter() - start) / len(items))
+        passes.append((time.process_time() - start) / len(items))
     return statistics.median(passes)
 
 
@@ -189,51 +210,64 @@ def main() -> None:
         partial.rename(data)
         print(f"synth: {time.perf_counter() - start:.1f} s -> {data} ({data.stat().st_size / (1 << 20):.0f} MiB)")
 
-    print("\n| run | wall | counties/s | peak RSS (all processes) | peak RSS (largest process) | results |")
-    print("|---|---|---|---|---|---|")
+    fingerprint = kernel_fingerprint()
+    print(f"load average before the runs: {os.getloadavg()[0]:.1f}; kernel fingerprint {fingerprint[:12]}")
+    print("\n| run | wall | CPU (all processes) | counties/s | peak RSS (all processes) | peak RSS (largest process) | results |")
+    print("|---|---|---|---|---|---|---|")
     reference: str | None = None
     first_results: Path | None = None
     for n in jobs:
         out = work / f"results-jobs{n}.ndjson"
         command = [sys.executable, "-m", "standards_kernel.cli", "evaluate-batch", str(data), "--standard",
                    args.standard, "--out", str(out), "--jobs", str(n), "--restart"]
-        seconds, sampler, _ = timed_process(command)
+        seconds, cpu, sampler, _ = timed_process(command)
         digest = sha256_file(out)
         reference = reference or digest
         same = "reference" if digest == reference and first_results is None else (
             "byte-identical" if digest == reference else "DIFFERENT")
         first_results = first_results or out
-        print(f"| kernel, --jobs {n} | {seconds:.1f} s | {args.counties / seconds:.1f} | {mib(sampler.peak_total)} "
+        print(f"| kernel, --jobs {n} | {seconds:.1f} s | {cpu:.1f} s | {args.counties / seconds:.1f} | {mib(sampler.peak_total)} "
               f"({sampler.processes} processes) | {mib(sampler.peak_single)} | {same}, {out.stat().st_size / (1 << 20):.0f} MiB |")
     assert first_results is not None
     if standard.key != "national.quality-balance@2017":
+        if kernel_fingerprint() != fingerprint:
+            print("\nWARNING: the kernel's code or standards changed during the runs: the results cannot be compared")
         print("\n(no hand-written baseline for this standard)")
         return
     base = work / "baseline.ndjson"
     command = [sys.executable, str(ROOT / "benchmarks" / "baseline_straight_line.py"), str(data), "--out", str(base)]
-    seconds, sampler, _ = timed_process(command)
-    print(f"| baseline (straight-line Decimal), 1 process | {seconds:.1f} s | {args.counties / seconds:.1f} | "
+    seconds, cpu, sampler, _ = timed_process(command)
+    print(f"| baseline (straight-line Decimal), 1 process | {seconds:.1f} s | {cpu:.1f} s | {args.counties / seconds:.1f} | "
           f"{mib(sampler.peak_total)} | {mib(sampler.peak_single)} | grades only |")
+    if kernel_fingerprint() != fingerprint:
+        print("\nWARNING: the kernel's code or standards changed during the runs: the results cannot be compared")
     compared, disagree, worst = agreement(first_results, base)
     print(f"\nagreement with the baseline: {compared} counties, {disagree} disagreements; "
           f"largest relative difference of a coefficient {worst:.1E}")
 
-    sample = []
+    lines = []
     with data.open(encoding="utf-8") as stream:
         for line, _ in zip(stream, range(args.sample)):
-            sample.append(json.loads(line, parse_float=Decimal))
+            lines.append(line)
+    sample = [json.loads(line, parse_float=Decimal) for line in lines]
     submissions = [submission_from_data(c) for c in sample]
     pairs = list(zip(submissions, sample))
+    evaluations = [evaluate(sub, standard) for sub in submissions]
+    canonicals = [to_canonical(e) for e in evaluations]
     parse = per_county(lambda c: submission_from_data(c), sample)
-    kernel_eval = per_county(lambda s: evaluate(s, standard), submissions)
-    kernel_full = per_county(lambda s: to_json(evaluate(s, standard)), submissions)
+    kernel_eval = per_county(lambda sub: evaluate(sub, standard), submissions)
+    trace = per_county(to_canonical, evaluations)
+    text = per_county(canonical_json, canonicals)
     base_eval = per_county(lambda pair: baseline.evaluate_county(pair[1]), pairs)
-    print(f"\nper county, in-process, median of 3 passes over {len(sample)} counties:")
+    base_parse = per_county(lambda line: json.loads(line, parse_float=Decimal), lines)
+    kernel_total = parse + kernel_eval + trace + text
+    print(f"\nCPU per county, in-process, median of 3 passes over {len(sample)} counties:")
     print(f"- kernel: check the submission {parse * 1000:.1f} ms; evaluate {kernel_eval * 1000:.1f} ms; "
-          f"evaluate + canonical JSON (full trace) {kernel_full * 1000:.1f} ms")
-    print(f"- baseline: compute {base_eval * 1000:.2f} ms")
-    print(f"- ratio kernel / baseline: evaluate {kernel_eval / base_eval:.1f}×, "
-          f"check + evaluate + full trace {(parse + kernel_full) / base_eval:.1f}×")
+          f"canonical result (full trace, gaps, next grade) {trace * 1000:.1f} ms; JSON text {text * 1000:.1f} ms; "
+          f"total {kernel_total * 1000:.1f} ms")
+    print(f"- baseline: compute {base_eval * 1000:.2f} ms (its JSON parsing: {base_parse * 1000:.2f} ms)")
+    print(f"- ratio kernel / baseline: evaluate alone {kernel_eval / base_eval:.1f}×; "
+          f"check + evaluate + full trace + JSON {kernel_total / base_eval:.1f}×")
     if not args.keep:
         for n in jobs:
             (work / f"results-jobs{n}.ndjson").unlink(missing_ok=True)

@@ -668,10 +668,10 @@ class Summary:
             self.labels.update(info.labels)
         if seconds is not None:
             self.evaluated += 1
-            name = f"{info.code} {info.name}".strip() if info.ok else info.input
-            self.slowest.append((seconds, name))
-            self.slowest.sort(key=lambda pair: -pair[0])
-            del self.slowest[10:]
+            if info.ok:
+                self.slowest.append((seconds, f"{info.code} {info.name}".strip()))
+                self.slowest.sort(key=lambda pair: -pair[0])
+                del self.slowest[10:]
 
 
 ProgressFn = Callable[[Summary], None]

@@ -151,14 +151,17 @@ def meets(value: Any, op: str, limit: Any) -> bool:
 
 def ordered_names(expr: m.Expression | None) -> list[str]:
     """The names of a formula in the order they appear in its text (a frozenset has no order)."""
-    if expr is None:
-        return []
+    return [] if expr is None else list(_ordered_names(expr))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ordered_names(expr: m.Expression) -> tuple[str, ...]:
     seen: list[str] = []
     for match in NAME.finditer(re.sub(r"'[^']*'", "", expr.text)):
         name = match.group(0)
         if name in expr.names and name not in seen:
             seen.append(name)
-    return seen
+    return tuple(seen)
 
 
 @attrs.frozen
@@ -690,9 +693,16 @@ class _County:
                 return
 
     def settle(self) -> None:
-        """Solve every unit target once more: a field solved later (``largest_class``) may have
-        moved an indicator solved earlier (``computers / largest_class``)."""
+        """Solve again the unit targets that have moved: a field solved later (``largest_class``)
+        may have moved an indicator solved earlier (``computers / largest_class``)."""
         for ind, record, u, value, target in self.tasks:
+            now = self.unit_value(ind, View(record, u))
+            if now is None:
+                continue
+            if target is not None and meets(now, target.op, target.limit) == target.met:
+                continue
+            if target is None and abs(now - value) <= abs(value) * Decimal("0.01"):
+                continue
             self.solve_unit(ind, record, u, value, target, again=True)
 
     # the county's own inputs ----------------------------------------------------------------------
@@ -785,8 +795,8 @@ class View(Mapping[str, Any]):
     @property
     def share(self) -> Decimal:
         if self._share is None:
-            students = {s: int(self.record.get(f"students.{s}", 0) or 0) for s in SEGMENTS}
-            self._share = agg.segment_shares({s: n for s, n in students.items() if n > 0})[self.u.segment or "primary"]
+            students = tuple(int(self.record.get(f"students.{s}", 0) or 0) for s in SEGMENTS)
+            self._share = _share(students, self.u.segment or "primary")
         return self._share
 
     def __getitem__(self, name: str) -> Any:
@@ -816,6 +826,11 @@ class View(Mapping[str, Any]):
 
     def __len__(self) -> int:  # pragma: no cover
         return 0
+
+
+@functools.lru_cache(maxsize=65536)
+def _share(students: tuple[int, ...], segment: str) -> Decimal:
+    return agg.segment_shares({s: n for s, n in zip(SEGMENTS, students) if n > 0})[segment]
 
 
 def view_key(u: m.UnitSet, field: str, view: Mapping[str, Any]) -> tuple[str, Decimal | None]:
