@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, ROOT, YUANJIANG
+from conftest import DATA, YUANJIANG
 from standards_kernel import cli
 from standards_kernel.batch import BatchError, Config, StopFlag, Summary, plan_inputs, run_batch
 from standards_kernel.cli_batch import Progress, render_summary
@@ -253,6 +252,19 @@ def test_resume_refuses_results_of_other_inputs(tmp_path, ndjson, reference, cou
     out.write_text("not json\n", "utf-8")
     with pytest.raises(BatchError, match="line 1 is not a results line"):
         run_batch([str(ndjson)], out, CONFIG, jobs=1)
+
+
+def test_two_batches_cannot_write_one_results_file(tmp_path, ndjson):
+    from standards_kernel.batch import ResultsFile
+
+    out = tmp_path / "r.ndjson"
+    first = ResultsFile(out)
+    try:
+        with pytest.raises(BatchError, match="another evaluate-batch is writing this results file"):
+            run_batch([str(ndjson)], out, CONFIG, jobs=1)
+    finally:
+        first.close()
+    assert run_batch([str(ndjson)], out, CONFIG, jobs=1).ok == 24
 
 
 def test_stop_flag_stops_after_a_chunk_and_the_rest_resumes(tmp_path, ndjson, reference):

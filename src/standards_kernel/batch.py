@@ -580,39 +580,59 @@ class Done:
 
 
 class ResultsFile:
-    """The append-only results file: whole lines, flushed one by one, fsynced per chunk."""
+    """The append-only results file: whole lines, flushed one by one, fsynced per chunk. Locked
+    while a batch writes it, so that a second batch on the same file stops at once."""
 
     def __init__(self, path: str | Path, *, restart: bool = False) -> None:
         self.path = Path(path)
         self.done: list[Done] = []
         self.cut_bytes = 0  # a torn last line, cut off
         try:
-            if restart or not self.path.exists():
-                self.stream = self.path.open("wb")
-            else:
-                self._read_existing()
-                self.stream = self.path.open("ab")
+            self.stream = self.path.open("a+b")  # appends always go to the end
         except OSError as error:
             raise BatchError(f"cannot open the results file: {error.strerror}", file=str(self.path)) from None
+        try:
+            self._lock()
+            if restart:
+                self.stream.truncate(0)
+            else:
+                self._read_existing()
+        except BaseException:
+            self.stream.close()
+            raise
+
+    def _lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: no lock
+            return
+        try:
+            fcntl.flock(self.stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BatchError("another evaluate-batch is writing this results file", file=str(self.path),
+                             hint="wait for it to finish (or stop it), then run this command again") from None
 
     def _read_existing(self) -> None:
-        data = self.path.read_bytes()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):  # a line cut by a crash mid-write: it is redone
-            self.cut_bytes = len(data) - end
-            with self.path.open("r+b") as stream:
-                stream.truncate(end)
-                stream.flush()
-                os.fsync(stream.fileno())
-        for number, raw in enumerate(data[:end].splitlines(), 1):
+        """Read the finished lines one by one (a national file is hundreds of MiB); cut off a last
+        line without its newline (a crash mid-write): it is redone."""
+        self.stream.seek(0)
+        end = 0
+        for number, raw in enumerate(self.stream, 1):
+            if not raw.endswith(b"\n"):
+                self.cut_bytes = len(raw)
+                break
+            end += len(raw)
             try:
                 line = json.loads(raw)
                 done = Done(int(line["index"]), str(line["input_sha256"]), "decision_id" in line, info_from_line(line))
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise BatchError(f"line {number} is not a results line ({type(exc).__name__}: {exc})",
                                  file=str(self.path), line=number,
                                  hint="give another --out, or --restart to start this file again") from None
             self.done.append(done)
+        if self.cut_bytes:
+            self.stream.truncate(end)
+            os.fsync(self.stream.fileno())
 
     def write(self, lines: Iterable[str]) -> None:
         for line in lines:
@@ -839,7 +859,7 @@ def _run_pool(chunks: Iterator[list[Item]], config: Config, workers: int, result
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config,))
     pending: deque[futures.Future[list[Outcome]]] = deque()
-    window = workers * 3  # chunks in flight: bounds memory, keeps every worker busy
+    window = workers * 2  # chunks in flight: one running and one waiting per worker; bounds memory
     try:
         for chunk in chunks:
             pending.append(pool.submit(_run_chunk, chunk))
