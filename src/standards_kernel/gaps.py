@@ -35,6 +35,7 @@ from .errors import KernelError
 from .evaluate import Evaluation, IndicatorResult, Reading, UnitView
 from .expressions import Node
 from .numbers import KERNEL_CONTEXT, canonical, is_number
+from .vocabulary import coerce
 from .vocabulary import lookup as vocabulary_lookup
 
 Closable = Literal["data", "fact", "panel", "level", "event", "not_computed"]
@@ -308,14 +309,25 @@ def analyse(evaluation: Evaluation) -> tuple[Gap, ...]:
         return _Analysis(evaluation).gaps()
 
 
+def _own_typed_values(values: Mapping[str, Any], std: m.Standard, level: str) -> dict[str, Any]:
+    """Values with the standard's own inputs typed by their declarations, as the evaluation reads
+    them: a submission keeps them as given (text after a canonical round trip), not knowing the standard."""
+    own = {n: s for n, s in std.inputs.items() if s.level == level}
+    return {n: coerce(own[n], v, where=n) if n in own else v for n, v in values.items()}
+
+
+def _own_typed(unit: Any, std: m.Standard, level: str) -> Any:
+    return attrs.evolve(unit, values=_own_typed_values(unit.values, std, level))
+
+
 class _Analysis:
     def __init__(self, ev: Evaluation) -> None:
         self.ev = ev
         self.std = ev.standard
         self.lowering = {r.rule.id for r in ev.lowered_by}
         self.views: dict[str, dict[str, UnitView]] = {s: {v.id: v for v in vs} for s, vs in ev.units.items()}
-        self.raw_units = {("schools", u.id): u for u in ev.submission.schools}
-        self.raw_units.update({("townships", u.id): u for u in ev.submission.townships})
+        self.raw_units = {("schools", u.id): _own_typed(u, self.std, "school") for u in ev.submission.schools}
+        self.raw_units.update({("townships", u.id): _own_typed(u, self.std, "township") for u in ev.submission.townships})
 
     def gaps(self) -> tuple[Gap, ...]:
         found: list[tuple[tuple[Any, ...], Gap]] = []
@@ -433,7 +445,7 @@ class _Analysis:
         return _NEGATE[op], bound
 
     def county_names(self) -> dict[str, Any]:
-        names: dict[str, Any] = dict(self.ev.submission.data)
+        names: dict[str, Any] = dict(_own_typed_values(self.ev.submission.data, self.std, "county"))
         names.update({pid: d.value for pid, (_, d) in self.ev.parameters.items()})
         names.update({iid: r.county.value for iid, r in self.ev.indicators.items() if r.county is not None})
         return names

@@ -6,6 +6,7 @@ sorted, decimals as strings in their canonical form, units in id order, no times
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from . import __version__
 from . import model as m
 from .evaluate import Evaluation, IndicatorResult, Reading, RuleResult
 from .formats import canonical_json
-from .numbers import canonical, is_number
+from .numbers import KERNEL_CONTEXT, canonical, is_number
 
 FORMAT = "standards-kernel/evaluation@1"
 
@@ -84,8 +85,9 @@ def rectification(evaluation: Evaluation) -> dict[str, Any]:
     from .gap_plan import next_grade, plan_to_data
     from .gaps import analyse, gaps_to_data
 
-    gaps = analyse(evaluation)
-    return {"gaps": gaps_to_data(gaps), "next_grade": plan_to_data(next_grade(evaluation, gaps))}
+    with decimal.localcontext(KERNEL_CONTEXT):  # the caller's decimal context must not change a digit
+        gaps = analyse(evaluation)
+        return {"gaps": gaps_to_data(gaps), "next_grade": plan_to_data(next_grade(evaluation, gaps))}
 
 
 def to_json(evaluation: Evaluation) -> str:

@@ -19,7 +19,7 @@ import tomli
 
 from .errors import NumberError, SubmissionError
 from .model import InputSpec, Label
-from .numbers import to_decimal
+from .numbers import KERNEL_CONTEXT, to_decimal
 
 LEVELS = ("school", "township", "county")
 
@@ -92,7 +92,8 @@ def coerce(spec: InputSpec, value: object, *, where: str) -> Decimal | int | boo
         if kind == "fact" and isinstance(value, bool):
             return value
         if isinstance(value, str) and kind == "rate" and value.strip().endswith("%"):
-            number = to_decimal(value.strip()[:-1], where=where) / 100
+            # in the kernel's context: the caller's (say 6 digits) must not cut "2.5934567%" short
+            number = KERNEL_CONTEXT.divide(to_decimal(value.strip()[:-1], where=where), 100)
         else:
             number = to_decimal(value, where=where)
         if number < 0:
