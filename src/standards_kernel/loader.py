@@ -212,10 +212,12 @@ class _Builder:
             )
         if not header.id.startswith(header.jurisdiction + "."):
             raise self.error(
-                f"the id {header.id!r} must start with the jurisdiction {header.jurisdiction!r}", "standard.id"
+                f"the id {header.id!r} must start with the jurisdiction {header.jurisdiction!r}", "standard.id",
+                f"write id = \"{header.jurisdiction}.<name>\", or correct the jurisdiction",
             )
         if header.effective_until and header.effective_until < header.effective_from:
-            raise self.error("effective_until is before effective_from", "standard.effective_until")
+            raise self.error("effective_until is before effective_from", "standard.effective_until",
+                             "correct the dates; leave effective_until out while the edition is in force")
         for table in ("parameters", "units", "indicators", "areas", "gates", "vetoes"):
             for name in getattr(raw, table):
                 if not ID.fullmatch(name):
@@ -271,7 +273,7 @@ class _Builder:
         if raw.mode not in ROUNDING_MODES:
             raise self.error(f"unknown rounding mode {raw.mode!r}", f"{where}.mode", "one of " + ", ".join(sorted(ROUNDING_MODES)))
         if not 0 <= raw.places <= 12:
-            raise self.error("places must be between 0 and 12", f"{where}.places")
+            raise self.error("places must be between 0 and 12", f"{where}.places", "e.g. places = 2 for 0.01")
         return m.Rounding(raw.places, raw.mode)
 
     def origin(self, table: str, name: str) -> str:
@@ -305,7 +307,8 @@ class _Builder:
                     items.append(m.DatedValue(d.start, d.value, citation))
                 starts = [d.start for d in items]
                 if len(set(starts)) != len(starts):
-                    raise self.error("two dated values start on the same day", f"{where}.values")
+                    raise self.error("two dated values start on the same day", f"{where}.values",
+                                     "each [[values]] entry needs its own from date; keep the one in force")
                 dated = tuple(sorted(items, key=lambda d: d.start))
                 if not dated:
                     raise self.error("values is empty", f"{where}.values")
@@ -431,7 +434,8 @@ class _Builder:
                         "inputs come from the data dictionary or the standard's [inputs]",
                     )
             if ind.fallback_input is not None and not self.is_input(ind.fallback_input, level):
-                raise self.error(f"unknown {level} input {ind.fallback_input!r}", f"{where}.fallback_input")
+                raise self.error(f"unknown {level} input {ind.fallback_input!r}", f"{where}.fallback_input",
+                                 "inputs come from the data dictionary or the standard's [inputs]")
             if ind.formula is not None:
                 formula = self.expr(ind.formula, f"{where}.formula")
                 bad = {n for n in formula.names if n not in allowed and not self.is_input(n, level)}
@@ -512,7 +516,8 @@ class _Builder:
             if agg.weight not in fields and not (weight_source and weight_source.level == over):
                 raise self.error(f"weight {agg.weight!r} is not a field or indicator of {over}", f"{place}.weight")
         elif agg.weight is not None:
-            raise self.error(f"{agg.function} takes no weight", f"{place}.weight")
+            raise self.error(f"{agg.function} takes no weight", f"{place}.weight",
+                             "remove weight, or use weighted_mean / cv")
         return m.Aggregate(agg.function, agg.of, over, agg.weight)
 
     def build_k_of_n(self, iid: str, ind: Any, where: str) -> m.KOfN:
@@ -580,10 +585,12 @@ class _Builder:
             allowed = set(self.parameters) | set(self.raw.indicators) | self.scope("county") | {"value"}
             bad = [n for n in when.names if n not in allowed and not self.is_input(n, "county")]
             if bad:
-                raise self.error(f"undefined name {bad[0]!r}", f"{place}.when")
+                raise self.error(f"undefined name {bad[0]!r}", f"{place}.when",
+                                 "`value` is the item's own value; " + self._did_you_mean(bad[0], sorted(allowed)))
         extra = {"per": s.per, "deduct": s.deduct, "steps": s.steps} if s.kind != "deduction" else {}
         if any(v is not None for v in extra.values()):
-            raise self.error("per, deduct and steps belong to deduction scoring", place)
+            raise self.error("per, deduct and steps belong to deduction scoring", place,
+                             "remove them, or use kind = \"deduction\"")
         return m.Scoring(
             kind=s.kind, max=s.max, area=s.area, per=s.per, deduct=s.deduct, steps=s.steps,  # type: ignore[arg-type]
             bands=bands, levels=levels, when=when,
@@ -604,7 +611,8 @@ class _Builder:
                 refs |= set(ind.k_of_n.of)
             deps[iid] = {r for r in refs if r in self.indicators and r != iid}
             if iid in refs and iid in self.indicators:
-                raise self.error(f"indicator {iid!r} refers to itself", f"indicators.{iid}")
+                raise self.error(f"indicator {iid!r} refers to itself", f"indicators.{iid}",
+                                 "compute it from inputs, parameters and other indicators")
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -629,15 +637,17 @@ class _Builder:
         for aid, a in sorted(self.raw.areas.items()):
             where = f"areas.{aid}"
             if a.parent is not None and a.parent not in self.raw.areas:
-                raise self.error(f"undefined parent area {a.parent!r}", f"{where}.parent")
+                raise self.error(f"undefined parent area {a.parent!r}", f"{where}.parent",
+                                 self._did_you_mean(a.parent, self.raw.areas))
             if a.max <= 0:
-                raise self.error("max must be positive", f"{where}.max")
+                raise self.error("max must be positive", f"{where}.max", "an area's max is its points, e.g. max = 20")
             areas[aid] = m.Area(aid, self.label(a.label, aid), a.max, a.parent, self.citation(a.source, a.status, a.locator, a.note, where))
         for aid in areas:
             seen, node = set(), aid
             while node is not None:
                 if node in seen:
-                    raise self.error(f"areas form a cycle through {aid!r}", f"areas.{aid}.parent")
+                    raise self.error(f"areas form a cycle through {aid!r}", f"areas.{aid}.parent",
+                                     "following parent from any area must reach a top-level area (no parent)")
                 seen.add(node)
                 node = areas[node].parent
         return areas
@@ -676,7 +686,7 @@ class _Builder:
             if not ID.fullmatch(g.id):
                 raise self.error(f"invalid grade id {g.id!r}", f"{where}.id")
             if g.id in seen:
-                raise self.error(f"duplicate grade {g.id!r}", f"{where}.id")
+                raise self.error(f"duplicate grade {g.id!r}", f"{where}.id", "each [[grades]] entry needs its own id")
             seen.add(g.id)
             min_score = self.expr(g.min_score, f"{where}.min_score") if g.min_score is not None else None
             if min_score is not None:
@@ -708,11 +718,13 @@ class _Builder:
             raise self.error(f"unknown effect {r.effect!r}", f"{where}.effect", "cap, deny or none")
         if r.effect == "cap":
             if r.grade is None:
-                raise self.error("a cap needs the grade it caps at", f"{where}.grade")
+                raise self.error("a cap needs the grade it caps at", f"{where}.grade",
+                                 "add grade = one of " + ", ".join(grade_ids))
             if r.grade not in grade_ids:
                 raise self.error(f"undefined grade {r.grade!r}", f"{where}.grade", "defined: " + ", ".join(grade_ids))
         elif r.grade is not None:
-            raise self.error(f"effect {r.effect!r} takes no grade", f"{where}.grade")
+            raise self.error(f"effect {r.effect!r} takes no grade", f"{where}.grade",
+                             "remove grade, or use effect = \"cap\" to cap at it")
         return m.Rule(
             id=rid, kind=kind, label=self.label(r.label, rid), indicator=r.indicator,  # type: ignore[arg-type]
             effect=r.effect, grade=r.grade, group=r.group or r.indicator, priority=r.priority,  # type: ignore[arg-type]

@@ -15,7 +15,8 @@ def locate_line(text: str, path: str) -> int | None:
     if not text or not path:
         return None
     lines = text.splitlines()
-    parts = [p for p in re.split(r"\.(?![^\[]*\])", path) if p]
+    # dots split the path, except inside brackets and quotes: inputs."yunnan.x".level
+    parts = [p.strip('"') for p in re.findall(r'"[^"]*"(?:\[\d+\])?|[^."]+', path)]
     start, best = 0, None
     prefix: list[str] = []
     for part in parts:
