@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own subcommands: each has ``register(subparsers)``. One module per
 #: concern keeps the commands of plugins, audit and the server apart.
-COMMAND_MODULES: tuple[str, ...] = ("cli_plugins", "cli_audit", "cli_batch", "cli_report", "cli_server")
+COMMAND_MODULES: tuple[str, ...] = ("cli_plugins", "cli_audit", "cli_batch", "cli_report", "cli_server", "cli_authoring")
 
 
 def _date(text: str) -> dt.date:
