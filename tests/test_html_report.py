@@ -228,7 +228,8 @@ def render(html: str, tmp: Path, name: str) -> tuple[int, int, list[bytes]]:
     shot = tmp / f"{name}.png"
     command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--hide-scrollbars", f"--user-data-dir={tmp / ('profile-' + name)}", f"--screenshot={shot}",
+               "--hide-scrollbars", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
+               f"--user-data-dir={tmp / ('profile-' + name)}", f"--screenshot={shot}",
                "--window-size=1000,1100", page.as_uri()]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert shot.exists(), f"chromium wrote no screenshot: {done.stderr[-2000:]}"
@@ -302,7 +303,7 @@ def test_chromium_renders_the_report_with_the_grade_visible(yuanjiang, tmp_path)
         _, _, hidden_rows = render(hidden, tmp_path, f"{lang}-hidden")
         changed = [y for y, (a, b) in enumerate(zip(rows, hidden_rows)) if a != b]
         assert len(changed) >= 15, "the grade text is not visible"
-        assert max(changed) < 500 and min(changed) > 50
+        assert max(changed) < 500 and min(changed) > 50, f"rows changed outside the verdict: {changed}"
         # and the browser's own DOM has it in the grade element
         dom = dump_dom(html, tmp_path)
         assert re.search(r'<p class="grade" id="grade">' + re.escape(grade), dom)

@@ -6,7 +6,9 @@ area down to 8436.27 m²), or, where data cannot close it, what the panel or the
 to change (the panel's points to the item's maximum, a level to the best level, a school's
 reported fact), marked as such. Subsets of repairs are tried in order of size; each is judged by
 re-evaluating the submission with the repairs applied, under the standard's own grade logic (score
-cut-offs, gates, vetoes, their groups and priorities), never by a re-implementation of it.
+cut-offs, gates, vetoes, their groups and priorities), never by a re-implementation of it. The
+points an item's repair can add are taken to be at most its shortfall, and a repair of a gate or
+veto to add none; this only decides which sets are worth trying, never whether one works.
 
 The search is bounded (:data:`MAX_EVALUATIONS`) and says when the bound cut it short. Rules that
 hold the grade below the target and are applied must be among the repairs; when one of them cannot
@@ -34,7 +36,7 @@ from .numbers import KERNEL_CONTEXT, canonical, is_number
 from .submission import Submission
 
 #: At most this many re-evaluations per search (a plan is usually found with one or two).
-MAX_EVALUATIONS = 200
+MAX_EVALUATIONS = 64
 #: Strict bounds (``> x``) on a non-count field are met by this much beyond ``x``.
 STRICT_STEP = {"rate": Decimal("0.0001"), "amount": Decimal("0.01")}
 By = Literal["data", "fact", "panel", "level", "indicator"]
@@ -75,7 +77,14 @@ class NextGrade:
 
 
 def next_grade(evaluation: Evaluation, gaps: Sequence[Gap]) -> NextGrade:
-    """The smallest set of repairs that lifts ``evaluation`` to the next better grade."""
+    """The smallest set of repairs that lifts ``evaluation`` to the next better grade.
+
+    Every plan contains the repairs of the applied rules that cap the grade below the target.
+    Further repairs are added in sets of growing size; a set whose items cannot add the points
+    still missing (each item at most its shortfall) is not tried. Within a size the sets are tried
+    in order of preference (fewest repairs outside the data, then the fewest points asked for,
+    then the order of the gaps) and the first that lifts the grade on re-evaluation is the plan.
+    """
     std = evaluation.standard
     index = std.grade_index(evaluation.grade)
     if index == 0:
@@ -83,48 +92,71 @@ def next_grade(evaluation: Evaluation, gaps: Sequence[Gap]) -> NextGrade:
     target_index = index - 1
     target = std.grades[target_index].id
     needed = _points_needed(evaluation, target_index)
-    repairs: list[Repair] = []
+    must: list[Repair] = []
+    extras: list[tuple[Repair, Decimal]] = []  # with the most points each can add
     blocked: list[str] = []
-    must: set[int] = set()
     for gap in gaps:
         if gap.kind != "points" and gap.effect == "none":
             continue  # reported only: it never moves the grade
         repair = repair_for(gap, evaluation)
-        holds_down = gap.kind != "points" and gap.applied and _cap_index(gap, std) > target_index
+        holds_down = gap.kind != "points" and bool(gap.applied) and _cap_index(gap, std) > target_index
         if repair is None:
             if holds_down:
                 blocked.append(gap.id)
-            continue
-        if holds_down:
-            must.add(len(repairs))
-        repairs.append(repair)
-    base = dict(current=evaluation.grade, target=target, points_needed=needed, candidates=len(repairs))
+        elif holds_down:
+            must.append(repair)
+        else:
+            shortfall = (gap.max - gap.points) if gap.max is not None and gap.points is not None else Decimal(0)
+            extras.append((repair, shortfall))
+    base = dict(current=evaluation.grade, target=target, points_needed=needed, candidates=len(must) + len(extras))
     if blocked:
         return NextGrade(status="not_found", blocked=tuple(blocked), **base)  # type: ignore[arg-type]
-    evaluated, bounded = 0, False
-    best: tuple[tuple[Any, ...], tuple[Repair, ...], Evaluation] | None = None
-    for size in range(max(1, len(must)), len(repairs) + 1):
-        for combo in itertools.combinations(range(len(repairs)), size):
-            if not must <= set(combo):
-                continue
-            if evaluated >= MAX_EVALUATIONS:
-                bounded = True
+    search = _Search(evaluation, target_index)
+    deficit = needed
+    if must:
+        after = search.attempt(must)
+        if after is not None and std.grade_index(after.grade) <= target_index:
+            return search.found(must, after, base)
+        if after is not None and needed is not None:
+            deficit = max(Decimal(0), needed - (after.score - evaluation.score))
+    if deficit == 0:  # the score is enough: only rules can still stand in the way
+        extras = [(r, b) for r, b in extras if b == 0]
+    for size in range(1, len(extras) + 1):
+        combos = [c for c in itertools.combinations(range(len(extras)), size)
+                  if deficit is None or sum((extras[i][1] for i in c), Decimal(0)) >= deficit]
+        combos.sort(key=lambda c: (sum(_BY_ORDER.index(extras[i][0].by) > 0 for i in c),
+                                   sum((extras[i][1] for i in c), Decimal(0)), c))
+        for combo in combos:
+            chosen = must + [extras[i][0] for i in combo]
+            after = search.attempt(chosen)
+            if after is not None and std.grade_index(after.grade) <= target_index:
+                return search.found(chosen, after, base)
+            if search.bounded:
                 break
-            chosen = tuple(repairs[i] for i in combo)
-            evaluated += 1
-            after = reevaluate(evaluation, chosen)
-            if after is None or std.grade_index(after.grade) > target_index:
-                continue
-            rank = (sum(_BY_ORDER.index(r.by) for r in chosen), after.score - evaluation.score, [r.gap for r in chosen])
-            if best is None or rank < best[0]:
-                best = (rank, chosen, after)
-        if best is not None or bounded:
+        if search.bounded:
             break
-    if best is None:
-        return NextGrade(status="not_found", evaluated=evaluated, bounded=bounded, **base)  # type: ignore[arg-type]
-    _, plan, after = best
-    return NextGrade(status="found", plan=plan, grade_after=after.grade, score_after=after.score,
-                     evaluated=evaluated, bounded=bounded, **base)  # type: ignore[arg-type]
+    return NextGrade(status="not_found", evaluated=search.evaluated, bounded=search.bounded, **base)  # type: ignore[arg-type]
+
+
+class _Search:
+    """Re-evaluations counted against :data:`MAX_EVALUATIONS`."""
+
+    def __init__(self, evaluation: Evaluation, target_index: int) -> None:
+        self.ev = evaluation
+        self.target_index = target_index
+        self.evaluated = 0
+        self.bounded = False
+
+    def attempt(self, repairs: Sequence[Repair]) -> Evaluation | None:
+        if self.evaluated >= MAX_EVALUATIONS:
+            self.bounded = True
+            return None
+        self.evaluated += 1
+        return reevaluate(self.ev, repairs)
+
+    def found(self, plan: Sequence[Repair], after: Evaluation, base: dict[str, Any]) -> NextGrade:
+        return NextGrade(status="found", plan=tuple(plan), grade_after=after.grade, score_after=after.score,
+                         evaluated=self.evaluated, bounded=False, **base)  # type: ignore[arg-type]
 
 
 def _cap_index(gap: Gap, std: m.Standard) -> int:
@@ -222,7 +254,8 @@ def _target_changes(target: Target, ev: Evaluation, by: set[str]) -> list[Change
         return changes
     if "contributors" in target.detail and isinstance(target.required, Fraction):
         by.add("indicator")  # a difference coefficient: set to its required value as a whole
-        return [Change("indicator", target.indicator, target.unit, _value(target.required, target.relation), target.relation)]
+        return [Change("indicator", target.indicator, target.unit,
+                       _value(target.required, target.relation, digits=OVERRIDE_DIGITS), target.relation)]
     return None
 
 
@@ -235,7 +268,8 @@ def _fix_changes(fix: Fix, ev: Evaluation, indicator: str, by: set[str]) -> list
             if found is not None:
                 return found
         by.add("indicator")
-        return [Change("indicator", fix.name, fix.unit, _value(fix.required, fix.relation), fix.relation)]
+        return [Change("indicator", fix.name, fix.unit, _value(fix.required, fix.relation, digits=OVERRIDE_DIGITS),
+                       fix.relation)]
     by.add("data")
     if fix.whole is not None:
         value: Any = fix.whole
@@ -252,16 +286,23 @@ def _field_change(ev: Evaluation, indicator: str, unit: str | None, name: str, v
     return Change(base, name, unit, value, relation)  # type: ignore[arg-type]
 
 
-def _value(required: Fraction, relation: str, step: Decimal = Decimal("1e-12")) -> Decimal:
-    """A decimal that satisfies ``x <relation> required``: rounded toward that side, and a step
-    beyond the bound when the bound itself is excluded."""
+def _value(required: Fraction, relation: str, step: Decimal = Decimal("1e-12"), digits: int = 28) -> Decimal:
+    """A decimal that satisfies ``x <relation> required``: rounded toward that side to ``digits``
+    significant digits, and a step beyond the bound when the bound itself is excluded."""
     text, _ = number_text(required, toward(relation))
     value = Decimal(text)
+    if digits < 28 and value:
+        value = value.quantize(Decimal(1).scaleb(value.adjusted() - digits + 1), rounding=toward(relation))
     if relation == ">" and Fraction(value) <= required:
         value += step
     elif relation == "<" and Fraction(value) >= required:
         value -= step
     return value
+
+
+#: An indicator set from outside feeds 28-digit arithmetic (a mean of eight CVs): fewer digits,
+#: rounded toward the side that clears, leave room for the last digit's rounding downstream.
+OVERRIDE_DIGITS = 20
 
 
 def _merge(changes: Sequence[Change]) -> tuple[Change, ...] | None:
@@ -359,11 +400,12 @@ class _OverrideRun(_Run):
 
 
 def plan_to_data(plan: NextGrade) -> dict[str, Any]:
+    """The plan as canonical JSON data: what to change and the grade it gives, not how the search
+    went (so that a faster search leaves recorded results as they were)."""
     data: dict[str, Any] = {"from": plan.current, "to": plan.target, "status": plan.status}
     if plan.status == "best":
         return data
-    data.update({"candidates": plan.candidates, "evaluated": plan.evaluated, "bounded": plan.bounded,
-                 "max_evaluations": MAX_EVALUATIONS})
+    data["bounded"] = plan.bounded  # how many sets were tried is the search's business, not the result's
     if plan.points_needed is not None:
         data["points_needed"] = canonical(plan.points_needed)
     if plan.blocked:

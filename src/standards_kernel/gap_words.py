@@ -44,16 +44,16 @@ WORDS: dict[str, dict[str, str]] = {
         "needed_points": "（得分距“{target}”分数线还差 {points} 分）",
         "after": "整改后：得分 {score}，等级“{grade}”（已重新评估验证）。",
         "after_grade": "整改后：等级“{grade}”（已重新评估验证）。",
-        "bounded": "搜索在 {n} 次重新评估后截止，可能存在更小的方案。",
+        "bounded": "搜索有上限，可能存在更小的方案。",
         "blocked": "无法达到“{target}”：{items} 不能通过数据整改弥补。",
-        "not_found_bounded": "在 {n} 次重新评估内未找到达到“{target}”的方案（搜索有上限）。",
+        "not_found_bounded": "在搜索上限内未找到达到“{target}”的方案。",
         "not_found": "即使完成全部可由数据完成的整改，也达不到“{target}”。",
         "by_panel": "（由评估组评分）", "by_level": "（由评估组认定）", "by_fact": "（事实须改变）",
         "by_indicator": "（须逐校整改，见上）", "unit_of": "{unit}", "next": "达到上一等级",
         "title": "整改清单", "none_left": "无需整改：没有未达到的条件，也没有失分项。",
         "no_bound": "该计分方式没有可求的满分界限", "no_closed_form": "公式对任一输入都不是线性比值",
         "not_numeric": "不是数值", "aggregate": "汇总方式无逐项整改量", "too_deep": "嵌套过深",
-        "analysis": "分析失败",
+        "analysis": "分析失败", "share": "（全校数，本学段占 {p}%）",
     },
     "en": {
         "veto": "veto", "gate": "gate", "points": "points", "cap": "grade at most", "deny": "not recognised",
@@ -83,9 +83,9 @@ WORDS: dict[str, dict[str, str]] = {
         "needed_points": " (the score is {points} points short of the cut-off of “{target}”)",
         "after": "After them: score {score}, grade “{grade}” (checked by re-evaluation).",
         "after_grade": "After them: grade “{grade}” (checked by re-evaluation).",
-        "bounded": "The search stopped after {n} re-evaluations; a smaller plan may exist.",
+        "bounded": "The search is bounded; a smaller plan may exist.",
         "blocked": "“{target}” cannot be reached: {items} cannot be closed by data.",
-        "not_found_bounded": "No plan reaching “{target}” within {n} re-evaluations (the search is bounded).",
+        "not_found_bounded": "No plan reaching “{target}” within the bound of the search.",
         "not_found": "Even with every repair the data allows, “{target}” is not reached.",
         "by_panel": " (awarded by the panel)", "by_level": " (judged by the panel)", "by_fact": " (the fact must change)",
         "by_indicator": " (school by school, see above)", "unit_of": "{unit}", "next": "Reaching the next grade",
@@ -93,7 +93,7 @@ WORDS: dict[str, dict[str, str]] = {
         "no_bound": "this kind of scoring has no computable full-points bound",
         "no_closed_form": "the formula is not a ratio of linear functions of any input",
         "not_numeric": "not a number", "aggregate": "this aggregation gives no per-item amount", "too_deep": "nested too deep",
-        "analysis": "analysis failed",
+        "analysis": "analysis failed", "share": " (the whole school's; this segment's share is {p}%)",
     },
 }
 
@@ -336,6 +336,8 @@ class _Sayer:
             text = f"{lead}将{subject}{w['from']} {current} {verb}{rel.strip()} {required}（{by} {size}）"
         else:
             text = f"{lead}{verb} {subject} {w['from']} {current} to {rel}{required} ({by} {size})"
+        if f.get("share"):
+            text += w["share"].format(p=canonical(round_to(Decimal(f["share"]) * 100, 2, "ROUND_HALF_UP")))
         lines = [(depth, text)]
         for inner in f.get("then", ()):
             lines.extend(self.fix(inner, depth + 1, False))
@@ -384,13 +386,13 @@ class _Sayer:
             tail = [w["after" if scored else "after_grade"].format(
                 score=self.number(plan.get("score_after", "")), grade=self.grade(plan.get("grade_after")))]
             if plan.get("bounded"):
-                tail.append(w["bounded"].format(n=plan.get("evaluated")))
+                tail.append(w["bounded"])
             return (head, *tail), items
         if plan.get("blocked"):
             items = ("、" if self.lang == "zh" else ", ").join(self.rule(g) for g in plan["blocked"])
             return (w["blocked"].format(target=target, items=items),), ()
         if plan.get("bounded"):
-            return (w["not_found_bounded"].format(target=target, n=plan.get("evaluated")),), ()
+            return (w["not_found_bounded"].format(target=target),), ()
         return (w["not_found"].format(target=target),), ()
 
     def repair(self, step: Mapping[str, Any]) -> str:
