@@ -138,7 +138,7 @@ def test_property_tests_make_one_pytest_item_per_property():
     (mark,) = test.pytestmark
     assert mark.name == "parametrize" and mark.args == ("property_name", list(PROPERTIES))
     test("score_bounds")  # runs, passes
-    broken = property_tests(BROKEN, max_examples=30)
+    broken = property_tests(BROKEN, max_examples=60)
     with pytest.raises(pytest.fail.Exception) as caught:
         broken("monotonicity")
     assert "broken.satisfaction@1: property monotonicity does not hold" in str(caught.value)
