@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -466,3 +467,33 @@ def test_the_docs_page_loads_nothing_from_elsewhere(server: Server) -> None:
         assert response.status_code == 200 and asset in page.text
         assert "https://" not in response.text and "http://" not in response.text
     assert "/openapi.json" in server.client.get("/docs/assets/docs.js").text
+
+
+# --- several workers ---------------------------------------------------------------------------
+
+
+def test_several_workers_serve_the_same_results() -> None:
+    single = None
+    with running_server("--workers", "2") as workers:
+        for _ in range(3):  # keep-alive requests, answered by either worker
+            response = workers.client.post("/v1/evaluations", content=submission_json(YUANJIANG))
+            assert response.status_code == 200
+            single = single or response.content
+            assert response.content == single
+        assert workers.client.get("/v1/health").json()["status"] == "ok"
+
+
+def test_the_workers_socket_says_it_is_tcp() -> None:
+    # asyncio turns TCP_NODELAY on only for sockets whose proto is IPPROTO_TCP (uvicorn #3149).
+    from standards_kernel.server.workers import TcpConfig
+
+    listener = TcpConfig("standards_kernel.server.app:app_from_env", host="127.0.0.1", port=0).bind_socket()
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+        listener.listen()
+        with socket.create_connection(listener.getsockname()):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()

@@ -79,7 +79,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         # Each worker builds its own app from the configuration passed in the environment.
         os.environ[ENV_CONFIG] = config_to_env(config)
-        uvicorn.run("standards_kernel.server.app:app_from_env", factory=True, workers=args.workers, **options)
+        from .server.workers import serve_workers
+
+        serve_workers("standards_kernel.server.app:app_from_env", args.workers, options)
     else:
         uvicorn.run(create_app(config), **options)
     return 0

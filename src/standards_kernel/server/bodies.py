@@ -53,6 +53,9 @@ def parse_json(body: bytes, *, line_offset: int = 0, index: int | None = None) -
 MAX_EXPONENT = 100
 
 
+_BOUND = 10 ** (MAX_EXPONENT + 1)
+
+
 def check_magnitudes(data: Any, path: str = "") -> None:
     """Refuse numbers (or numeric text) beyond 10**±MAX_EXPONENT, naming the field."""
     if isinstance(data, dict):
@@ -61,25 +64,27 @@ def check_magnitudes(data: Any, path: str = "") -> None:
     elif isinstance(data, list):
         for index, value in enumerate(data):
             check_magnitudes(value, f"{path}[{index}]")
-    elif isinstance(data, (int, Decimal, str)) and not isinstance(data, bool):
-        number = _as_decimal(data)
-        if number is not None and number.is_finite() and not number.is_zero() and abs(number.adjusted()) > MAX_EXPONENT:
-            raise ApiProblem("invalid-submission", f"{data} is outside the range of numbers a submission may hold",
-                             path=path or None, hint=f"numbers must lie within 1e-{MAX_EXPONENT} to 1e{MAX_EXPONENT}")
+    elif _out_of_range(data):
+        raise ApiProblem("invalid-submission", f"{data} is outside the range of numbers a submission may hold",
+                         path=path or None, hint=f"numbers must lie within 1e-{MAX_EXPONENT} to 1e{MAX_EXPONENT}")
 
 
-def _as_decimal(value: int | Decimal | str) -> Decimal | None:
-    if isinstance(value, Decimal):
-        return value
+def _out_of_range(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
     if isinstance(value, int):
-        return Decimal(value)
-    text = value.strip().replace("_", "").removesuffix("%")
-    if not text or len(text) > 4000 or not any(c.isdigit() for c in text):
-        return None
-    try:
-        return Decimal(text)
-    except (ArithmeticError, ValueError):
-        return None
+        return not -_BOUND < value < _BOUND
+    if isinstance(value, str):
+        # Only text with an exponent or very many characters can hold such a number: skip the rest.
+        if len(value) <= MAX_EXPONENT and "e" not in value and "E" not in value:
+            return False
+        try:
+            value = Decimal(value.strip().replace("_", "").removesuffix("%"))
+        except (ArithmeticError, ValueError):
+            return False
+    if isinstance(value, Decimal):
+        return value.is_finite() and not value.is_zero() and abs(value.adjusted()) > MAX_EXPONENT
+    return False
 
 
 def is_ndjson(content_type: str) -> bool:
