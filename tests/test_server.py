@@ -497,3 +497,12 @@ def test_the_workers_socket_says_it_is_tcp() -> None:
                 assert accepted.proto == socket.IPPROTO_TCP
     finally:
         listener.close()
+
+
+def test_serve_defaults_to_loopback_and_warns_otherwise() -> None:
+    from standards_kernel.cli import build_parser
+    from standards_kernel.cli_server import is_loopback
+
+    assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
+    assert all(is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "127.8.0.1"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.5", "example.org"))

@@ -19,15 +19,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from .. import __version__
-from ..errors import (
-    EvaluationError,
-    KernelError,
-    NumberError,
-    PluginError,
-    StandardError,
-    StandardNotFound,
-    SubmissionError,
-)
+from ..errors import KernelError, PluginError, StandardError, StandardNotFound, SubmissionError
 from ..formats import canonical_json
 
 MEDIA_TYPE = "application/problem+json"
@@ -125,9 +117,7 @@ def kernel_problem(error: KernelError) -> ApiProblem:
         slug = "standard-unavailable"
     elif isinstance(error, SubmissionError):
         slug = "invalid-submission"
-    elif isinstance(error, (EvaluationError, NumberError)):
-        slug = "cannot-evaluate"
-    else:
+    else:  # EvaluationError, NumberError, a pinned edition not in force on the date
         slug = "cannot-evaluate"
     if slug == "standard-unavailable":
         log.error("installed standard unusable: %s", error)
