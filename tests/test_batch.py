@@ -177,6 +177,36 @@ def test_csv_errors_name_the_row(tmp_path, counties):
     assert found[-1]["error"]["line"] == len(schools) and "no county code" in found[-1]["error"]["message"]
 
 
+def test_csv_headers_may_be_labels_and_cells_yes_no_words(tmp_path, counties):
+    """The columns of a statistics export: 图书册数 for books, 是/否 for yes/no, 1,234 with commas."""
+    from standards_kernel.vocabulary import vocabulary
+
+    plain, labelled = tmp_path / "plain", tmp_path / "labelled"
+    write_csv(plain, iter(counties[:3]))
+    labelled.mkdir()
+    for table, level in (("schools.csv", "school"), ("counties.counties.csv", "county")):
+        rows = (plain / table).read_text("utf-8").splitlines()
+        header = rows[0].split(",")
+        named = [vocabulary()[level][h].label.zh if h in vocabulary()[level] else h for h in header]
+        body = "\n".join(rows[1:]).replace(",false", ",否").replace(",true", ",是")
+        (labelled / table).write_text(",".join(named) + "\n" + body + "\n", "utf-8")
+    assert "图书册数" in (labelled / "schools.csv").read_text("utf-8")
+    assert ",否" in (labelled / "counties.counties.csv").read_text("utf-8")
+    books = (labelled / "schools.csv").read_text("utf-8").splitlines()
+    header = books[0].split(",")
+    first = books[1].split(",")
+    first[header.index("图书册数")] = '"{:,}"'.format(int(first[header.index("图书册数")]))
+    books[1] = ",".join(first)
+    (labelled / "schools.csv").write_text("\n".join(books) + "\n", "utf-8")
+    assert '"' in books[1]  # a number written 27,752
+    outs = []
+    for folder in (plain, labelled):
+        out = tmp_path / f"{folder.name}.ndjson"
+        run_batch([str(folder / "schools.csv"), str(folder / "counties.counties.csv")], out, CONFIG, jobs=1)
+        outs.append([d.get("result") for d in lines(out)])
+    assert outs[0] == outs[1] and all(outs[0])
+
+
 def test_csv_conflicting_header_values_are_an_error_of_that_county(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("county,evaluation.as_of,id,kind,students.primary\n"

@@ -37,6 +37,7 @@ import re
 import signal
 import threading
 import time
+import unicodedata
 from collections import Counter, deque
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -50,6 +51,7 @@ from .locate import locate_line
 from .model import Standard
 from .result import to_canonical
 from .submission import HEADER_KEYS, submission_from_data
+from .tables import FALSE_WORDS, THOUSANDS, TRUE_WORDS, header_names
 from .vocabulary import lookup as vocabulary_lookup
 
 SUBMISSION_SUFFIXES = (".toml", ".json")
@@ -194,7 +196,7 @@ class _CsvSource(_Source):
                 header = [cell.strip() for cell in next(reader, [])]
             except (csv.Error, UnicodeDecodeError) as error:
                 raise BatchError(f"unreadable CSV header: {error}", file=label, line=1) from None
-            _check_header(header, label)
+            header = _columns(header, level, label)
             code_at = header.index("county")
             previous = reader.line_num
             while True:
@@ -258,25 +260,52 @@ class _CsvSource(_Source):
             units.append(record)
 
 
-def _check_header(header: list[str], file: str) -> None:
-    if "county" not in header:
+def _columns(header: list[str], level: str, file: str) -> list[str]:
+    """The field each column holds. A column is named by the vocabulary name (``books``) or, as in
+    a statistics export, by its label (图书册数, "books"), as :mod:`standards_kernel.tables` reads
+    them; ``county`` and the header keys (``county.name``, ``evaluation.as_of`` …) by their names."""
+    labels = header_names(level)
+    names: list[str] = []
+    for position, text in enumerate(header):
+        if not text:
+            raise BatchError(f"column {position + 1} has no name", file=file, line=1)
+        table, _, key = text.partition(".")
+        if text == "county" or (table in HEADER_KEYS and key in HEADER_KEYS[table]):
+            name = text
+        else:
+            found = labels.get(_normal(text), "")
+            if found is None:
+                raise BatchError(f"column {position + 1} ({text!r}) is the label of several fields", file=file,
+                                 line=1, hint="name the column by its vocabulary name instead")
+            name = found or text  # not in the vocabulary: a standard's own input, or an error later
+        if name in names:
+            raise BatchError(f"column {text!r} appears twice" + (f" (as {name!r})" if name != text else ""),
+                             file=file, line=1)
+        names.append(name)
+    if "county" not in names:
         raise BatchError("the CSV table has no 'county' column", file=file, line=1,
                          hint="every table needs the county code of each row; see docs/batch.md")
-    for position, name in enumerate(header):
-        if not name:
-            raise BatchError(f"column {position + 1} has no name", file=file, line=1)
-        if header.index(name) != position:
-            raise BatchError(f"column {name!r} appears twice", file=file, line=1)
+    return names
+
+
+def _normal(text: str) -> str:
+    """The key :func:`standards_kernel.tables.header_names` files labels under."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
 def _cell(level: str, name: str, text: str) -> Any:
-    """A CSV cell for ``submission_from_data``: yes/no as booleans, everything else as written
-    (the vocabulary parses numbers from their text, exactly)."""
+    """A CSV cell for ``submission_from_data``: yes/no words (true, 是, √ …) as booleans, numbers
+    with thousands separators without them, everything else as written (the vocabulary parses
+    numbers from their text, exactly)."""
     spec = vocabulary_lookup(level, name)
-    if spec is None or spec.type in ("bool", "fact"):
-        lowered = text.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
+    word = _normal(text)
+    if spec is None or spec.type == "bool" or (spec.type == "fact" and not text.isdigit()):
+        if word in TRUE_WORDS - {"1"} or (spec is not None and word == "1"):
+            return True
+        if word in FALSE_WORDS - {"0"} or (spec is not None and word == "0"):
+            return False
+    if spec is not None and spec.type not in ("text", "bool") and THOUSANDS.fullmatch(text):
+        return text.replace(",", "")
     return text
 
 
