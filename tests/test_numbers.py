@@ -59,3 +59,19 @@ def test_division_by_zero_names_its_place():
 def test_booleans_are_not_numbers():
     assert is_number(Decimal(1)) and is_number(3)
     assert not is_number(True) and not is_number(1.0) and not is_number("1")
+
+
+@pytest.mark.parametrize("bad", ["1E+999999", "1E+31", "-1e40", "1E+999999999999", "1e-999999999", 10**40])
+def test_magnitudes_far_outside_any_quantity_are_refused(bad):
+    with pytest.raises(NumberError, match="outside the kernel's range"):
+        to_decimal(bad, where="x")
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_an_exponent_beyond_decimal_range_is_a_clear_error(fmt):
+    from standards_kernel.errors import SubmissionError
+    from standards_kernel.submission import parse_submission
+
+    text = "[data]\nsatisfaction_rate = 1E+9999999999999999999\n" if fmt == "toml" else '{"data": {"satisfaction_rate": 1E+9999999999999999999}}'
+    with pytest.raises(SubmissionError, match="outside|finite"):
+        parse_submission(text, fmt=fmt)

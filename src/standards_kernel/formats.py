@@ -9,6 +9,7 @@ text, so that content read back with ``parse_float=Decimal`` is the same content
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
 import json
 from decimal import Decimal
@@ -27,13 +28,15 @@ def load_text(text: str, *, fmt: str, file: str, error: type[KernelError]) -> di
             data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             raise error(f"malformed JSON: {exc.msg}", file=file, line=exc.lineno) from None
-        except ValueError as exc:
-            raise error(str(exc), file=file) from None
+        except (ValueError, decimal.InvalidOperation) as exc:
+            raise error(str(exc) if isinstance(exc, ValueError) else "a number is outside the range of exact decimals", file=file) from None
         if not isinstance(data, dict):
             raise error("the top level must be an object", file=file)
         return data
     try:
         return tomli.loads(text, parse_float=Decimal)
+    except decimal.InvalidOperation:
+        raise error("a number is outside the range of exact decimals", file=file) from None
     except tomli.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         message = getattr(exc, "msg", str(exc))

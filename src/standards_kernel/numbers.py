@@ -37,6 +37,10 @@ ROUNDING_MODES: Final = {
 }
 
 Number = Decimal | int
+#: Decimal exponents the kernel accepts from input (zero aside): magnitudes 1e-30 to 9.99…e30.
+#: Compared with ``Decimal.adjusted()``, which does no arithmetic and so cannot overflow.
+MIN_EXPONENT: Final = -30
+MAX_EXPONENT: Final = 30
 
 
 def to_decimal(value: object, *, where: str = "value") -> Decimal:
@@ -52,7 +56,7 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
-        return Decimal(value)
+        result = Decimal(value)
     elif isinstance(value, float):
         result = Decimal(repr(value))
     elif isinstance(value, str):
@@ -65,6 +69,10 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
         raise NumberError(f"expected a number, got {type(value).__name__}", path=where)
     if not result.is_finite():
         raise NumberError(f"expected a finite number, got {value!r}", path=where)
+    if result and not MIN_EXPONENT <= result.adjusted() <= MAX_EXPONENT:
+        # Far outside any count, area or sum of money; such magnitudes only make the 28-digit
+        # context overflow, underflow to 0 in print, or take minutes in exact gap arithmetic.
+        raise NumberError(f"{value} is outside the kernel's range (magnitudes 1e-30 to 1e31)", path=where)
     return result
 
 

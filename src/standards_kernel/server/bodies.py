@@ -47,46 +47,6 @@ def parse_json(body: bytes, *, line_offset: int = 0, index: int | None = None) -
                          index=index) from None
 
 
-#: The largest decimal exponent (either way) a number in a submission may have. County figures
-#: span about 1e-6 to 1e12; far beyond that, exact arithmetic on the number (fractions with
-#: millions of digits) can take minutes, so such a number is refused before it is evaluated.
-MAX_EXPONENT = 100
-
-
-_BOUND = 10 ** (MAX_EXPONENT + 1)
-
-
-def check_magnitudes(data: Any, path: str = "") -> None:
-    """Refuse numbers (or numeric text) beyond 10**±MAX_EXPONENT, naming the field."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            check_magnitudes(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            check_magnitudes(value, f"{path}[{index}]")
-    elif _out_of_range(data):
-        raise ApiProblem("invalid-submission", f"{data} is outside the range of numbers a submission may hold",
-                         path=path or None, hint=f"numbers must lie within 1e-{MAX_EXPONENT} to 1e{MAX_EXPONENT}")
-
-
-def _out_of_range(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return not -_BOUND < value < _BOUND
-    if isinstance(value, str):
-        # Only text with an exponent or very many characters can hold such a number: skip the rest.
-        if len(value) <= MAX_EXPONENT and "e" not in value and "E" not in value:
-            return False
-        try:
-            value = Decimal(value.strip().replace("_", "").removesuffix("%"))
-        except (ArithmeticError, ValueError):
-            return False
-    if isinstance(value, Decimal):
-        return value.is_finite() and not value.is_zero() and abs(value.adjusted()) > MAX_EXPONENT
-    return False
-
-
 def is_ndjson(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in NDJSON_TYPES
 

@@ -26,7 +26,6 @@ from ..registry import Registry
 from ..result import to_json
 from ..submission import Submission, submission_from_data
 from . import models
-from .bodies import check_magnitudes
 from .problems import ApiProblem, kernel_problem
 from .schema import submission_schema
 
@@ -125,7 +124,6 @@ class Service:
             raise ApiProblem("invalid-submission", "expected one submission (a JSON object), got a list",
                              hint="POST several to /v1/evaluations/batch", index=index)
         try:
-            check_magnitudes(data)
             return submission_from_data(data, file="<request>")
         except KernelError as error:
             raise _with_index(kernel_problem(error), index) from None
