@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,17 @@ def synthetic_standard():
 @pytest.fixture
 def county() -> dict[str, Any]:
     return copy.deepcopy(synthetic_county())
+
+
+def expectations(path: Path) -> dict[str, str]:
+    """The ``# expect: <regex>`` and ``# path: <key path>`` header lines of a corpus file."""
+    found = {}
+    for line in path.read_text("utf-8").splitlines():
+        match = re.match(r"# (expect|path): (.*)", line)
+        if not match:
+            break
+        found[match.group(1)] = match.group(2)
+    return found
 
 
 def build(data: dict[str, Any]):

@@ -13,20 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import expectations
 from standards_kernel.errors import StandardError
 from standards_kernel.loader import load_standard_file
 
 CORPUS = sorted((Path(__file__).parent / "data" / "bad_standards").glob("*.toml"))
-
-
-def expectations(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text("utf-8").splitlines():
-        match = re.match(r"# (expect|path): (.*)", line)
-        if not match:
-            break
-        found[match.group(1)] = match.group(2)
-    return found
 
 
 def test_the_corpus_is_there():

@@ -13,22 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, build, synthetic_county
+from conftest import DATA, build, expectations, synthetic_county
 from standards_kernel import evaluate
 from standards_kernel.errors import EvaluationError, KernelError, SubmissionError
 from standards_kernel.submission import parse_submission, read_submission
 
 CORPUS = sorted((DATA / "bad_submissions").glob("*.toml"))
-
-
-def expectations(path: Path) -> dict[str, str]:
-    found = {}
-    for line in path.read_text("utf-8").splitlines():
-        match = re.match(r"# (expect|path): (.*)", line)
-        if not match:
-            break
-        found[match.group(1)] = match.group(2)
-    return found
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)

@@ -354,8 +354,8 @@ class _Page:
         span = width - label_w - 160
         for i, (label, points, top) in enumerate(rows):
             y = 5 + i * height
-            full = float(top / scale) * span
-            got = float(points / scale) * span
+            full = Decimal(top) / scale * span  # SVG coordinates, exact too (formatted to 0.1)
+            got = Decimal(points) / scale * span
             colour = _BAR_GOOD if points >= top else _BAR_NEUTRAL
             parts.append(f'<text x="0" y="{y + 17}"><title>{esc(label)}</title>{esc(_short(label))}</text>')
             parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{full:.1f}" height="16" fill="{_BAR_SOFT}"/>')
@@ -463,14 +463,14 @@ def _bar_svg(bars: Sequence[tuple[str, Decimal, str, str]], scale: Decimal,
     for i, ((label, length, colour, text), mark) in enumerate(zip(bars, marks)):
         y = 5 + i * height
         cut = length > scale
-        shown = float(min(length, scale) / scale) * span if scale > 0 else 0.0
+        shown = Decimal(min(length, scale)) / scale * span if scale > 0 else Decimal(0)
         parts.append(f'<text x="0" y="{y + 17}"><title>{esc(label)}</title>{esc(_short(label))}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{shown:.1f}" height="16" fill="{colour}"/>')
         if cut:
             x = label_w + shown
             parts.append(f'<path d="M{x - 10:.1f} {y + 2} l6 20 M{x - 5:.1f} {y + 2} l6 20" stroke="#fff" stroke-width="3"/>')
         if mark is not None and scale > 0:
-            x = label_w + float(min(mark[0], scale) / scale) * span
+            x = label_w + Decimal(min(mark[0], scale)) / scale * span
             parts.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 24}" stroke="#1b1f24" stroke-width="2" stroke-dasharray="4 2"/>')
         parts.append(f'<text x="{label_w + span + 10}" y="{y + 17}" class="muted">{esc(text)}</text>')
     parts.append("</svg>")
