@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from standards_kernel.loader import load_standard_file
-from standards_kernel.submission import submission_from_data
+from standards_kernel.submission import parse_submission, submission_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -63,6 +64,27 @@ def expectations(path: Path) -> dict[str, str]:
             break
         found[match.group(1)] = match.group(2)
     return found
+
+
+def toml_data(path: Path) -> dict[str, Any]:
+    """A fixture file's data, numbers as Decimal (as the kernel reads it)."""
+    return tomllib.loads(path.read_text("utf-8"), parse_float=Decimal)
+
+
+def text_variant(path: Path, old: str, new: str, *, also: dict[str, str] | None = None):
+    """The submission at ``path`` with one exact text change (``old`` must occur once), plus
+    ``also`` replacements applied as they are."""
+    text = path.read_text("utf-8")
+    assert text.count(old) == 1, old
+    text = text.replace(old, new)
+    for before, after in (also or {}).items():
+        text = text.replace(before, after)
+    return parse_submission(text, file=f"{path.stem}-variant.toml")
+
+
+def failed_rules(result) -> list[str]:
+    """Ids of the gates and vetoes that failed, sorted."""
+    return sorted(rid for rid, r in result.rules.items() if r.failed)
 
 
 def build(data: dict[str, Any]):

@@ -4,7 +4,6 @@ enrolment rate reported against Gansu's 90% target), on the fixtures in fixtures
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, failed_rules, text_variant, toml_data
 from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
 from standards_kernel.submission import parse_submission
 from test_henan import assert_coefficients_agree
@@ -30,20 +29,11 @@ def path(name: str) -> Path:
 
 
 def raw(name: str) -> dict[str, Any]:
-    return tomllib.loads(path(name).read_text("utf-8"), parse_float=Decimal)
+    return toml_data(path(name))
 
 
 def variant(name: str, old: str, new: str, as_of: str | None = None):
-    text = path(name).read_text("utf-8")
-    assert text.count(old) == 1, old
-    text = text.replace(old, new)
-    if as_of:
-        text = text.replace("as_of = 2016-09-20", f"as_of = {as_of}")
-    return parse_submission(text, file=f"{name}-variant.toml")
-
-
-def failed_rules(result) -> list[str]:
-    return sorted(rid for rid, r in result.rules.items() if r.failed)
+    return text_variant(path(name), old, new, also={"as_of = 2016-09-20": f"as_of = {as_of}"} if as_of else None)
 
 
 @pytest.fixture(scope="module")

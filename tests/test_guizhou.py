@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, failed_rules, text_variant, toml_data
 from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
 from standards_kernel.submission import parse_submission, submission_from_data
 from test_henan import assert_coefficients_agree, assert_same_block
@@ -37,17 +36,11 @@ def path(name: str) -> Path:
 
 
 def raw(name: str) -> dict[str, Any]:
-    return tomllib.loads(path(name).read_text("utf-8"), parse_float=Decimal)
+    return toml_data(path(name))
 
 
 def variant(name: str, old: str, new: str):
-    text = path(name).read_text("utf-8")
-    assert text.count(old) == 1, old
-    return parse_submission(text.replace(old, new), file=f"{name}-variant.toml")
-
-
-def failed_rules(result) -> list[str]:
-    return sorted(rid for rid, r in result.rules.items() if r.failed)
+    return text_variant(path(name), old, new)
 
 
 @pytest.fixture(scope="module")

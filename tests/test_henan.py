@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
-import tomllib
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, failed_rules, text_variant, toml_data
 from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
 from standards_kernel.submission import parse_submission, submission_from_data
 
@@ -40,17 +39,11 @@ def path(name: str) -> Path:
 
 
 def raw(name: str, base: Path = HENAN) -> dict[str, Any]:
-    return tomllib.loads((base / f"{name}.toml").read_text("utf-8"), parse_float=Decimal)
+    return toml_data(base / f"{name}.toml")
 
 
 def variant(name: str, old: str, new: str, base: Path = HENAN):
-    text = (base / f"{name}.toml").read_text("utf-8")
-    assert text.count(old) == 1, old
-    return parse_submission(text.replace(old, new), file=f"{name}-variant.toml")
-
-
-def failed_rules(result) -> list[str]:
-    return sorted(rid for rid, r in result.rules.items() if r.failed)
+    return text_variant(base / f"{name}.toml", old, new)
 
 
 def county(result, indicator: str) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
-import tomllib
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
+from conftest import FIXTURES, failed_rules, text_variant, toml_data
 from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
 from standards_kernel.cli import main
 from standards_kernel.registry import default_registry
@@ -44,17 +43,11 @@ def fixture(name: str):
 
 
 def raw(name: str) -> dict[str, Any]:
-    return tomllib.loads(path(name).read_text("utf-8"), parse_float=Decimal)
+    return toml_data(path(name))
 
 
 def variant(name: str, old: str, new: str):
-    text = path(name).read_text("utf-8")
-    assert text.count(old) == 1, old
-    return parse_submission(text.replace(old, new), file=f"{name}-variant.toml")
-
-
-def failed_rules(result) -> list[str]:
-    return sorted(rid for rid, r in result.rules.items() if r.failed)
+    return text_variant(path(name), old, new)
 
 
 # --- the independent reference ----------------------------------------------------------------
