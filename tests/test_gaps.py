@@ -7,13 +7,12 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import attrs
 import pytest
 import tomli
 
-from conftest import DATA, FIXTURES, YUANJIANG, build, synthetic_county
+from conftest import FIXTURES, YUANJIANG, build, synthetic_county
 from standards_kernel import evaluate, load_standard, read_submission, to_canonical, to_json
 from standards_kernel import gap_plan
 from standards_kernel.expressions import compile_expression
@@ -22,7 +21,7 @@ from standards_kernel.errors import StandardError
 from standards_kernel.gap_words import rectification
 from standards_kernel.gap_plan import Change, Repair, next_grade, reevaluate, repair_for
 from standards_kernel.gaps import Gap, analyse, gaps_to_data, number_text, solve
-from standards_kernel.loader import build_standard, load_standard_file
+from standards_kernel.loader import build_standard
 from standards_kernel.submission import submission_from_data
 
 AS_OF = dt.date(2009, 5, 13)

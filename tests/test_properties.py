@@ -6,12 +6,11 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA, build
 from standards_kernel import evaluate, to_json
-from standards_kernel.errors import KernelError
 from standards_kernel.loader import load_standard_file
 
 STANDARD = load_standard_file(DATA / "standards" / "synthetic.toml")

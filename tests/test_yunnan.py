@@ -6,7 +6,6 @@ import datetime as dt
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings

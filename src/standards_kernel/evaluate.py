@@ -234,7 +234,7 @@ class _Run:
 
     def segment_view(self, unit: Unit, fields: Mapping[str, Value], segment: str, place: str) -> dict[str, Value] | None:
         """The school as seen by one segment: its students, its teachers, its share of resources."""
-        students = {s: int(fields.get(f"students.{s}", 0) or 0) for s in m_segments()}
+        students = {s: int(fields.get(f"students.{s}", 0) or 0) for s in m.SEGMENTS}
         if students[segment] <= 0:
             return None
         shares = agg.segment_shares({s: n for s, n in students.items() if n > 0}, where=f"school {unit.id!r}")
@@ -615,16 +615,12 @@ class _Run:
         return results
 
 
-def m_segments() -> tuple[str, ...]:
-    return ("primary", "junior", "senior")
-
-
 @functools.cache
 def _segment_field(name: str, segment: str) -> tuple[str | None, bool]:
     """How a school field appears in a segment view: its name there (None: another segment's)
     and whether it is one of the physical resources split by the segment's share."""
     head, _, last = name.rpartition(".")
-    if last in ("primary", "junior", "senior"):
+    if last in m.SEGMENTS:
         return (head if last == segment else None), False
     return name, name in agg.SPLIT_RESOURCES
 

@@ -30,7 +30,6 @@ AGGREGATES = ("sum", "min", "max", "count", "mean", "weighted_mean", "cv", "coun
 NEEDS_CHECK = ("count_met", "share_met", "all_met")
 SCORING_KINDS = ("threshold", "deduction", "bands", "levels", "panel", "zero_if")
 BUILTIN_UNITS = {"schools": "school", "townships": "township"}
-SEGMENTS = ("primary", "junior", "senior")
 #: Tables merged entry by entry when a standard extends another (the child's entry wins).
 MERGED_TABLES = ("sources", "parameters", "inputs", "units", "indicators", "areas", "gates", "vetoes")
 
@@ -348,7 +347,7 @@ class _Builder:
                 raise self.error(f"{uid!r} is a built-in unit set", where)
             if u.base not in BUILTIN_UNITS:
                 raise self.error(f"unknown unit set {u.base!r} to start from", f"{where}.from", "schools or townships")
-            if u.segment is not None and (u.base != "schools" or u.segment not in SEGMENTS):
+            if u.segment is not None and (u.base != "schools" or u.segment not in m.SEGMENTS):
                 raise self.error(f"unknown segment {u.segment!r}", f"{where}.segment", "primary, junior or senior (schools only)")
             unit = m.UnitSet(uid, u.base, u.segment, None, self.label(u.label, uid))  # type: ignore[arg-type]
             where_expr = self.expr(u.where, f"{where}.where") if u.where else None
@@ -367,7 +366,7 @@ class _Builder:
         view = set()
         for name in names:
             head, _, last = name.rpartition(".")
-            if last in SEGMENTS:
+            if last in m.SEGMENTS:
                 if last == unit.segment:
                     view.add(head)
             else:

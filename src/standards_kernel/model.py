@@ -18,6 +18,9 @@ from .expressions import Expression
 
 Status = Literal["verified", "corroborated", "reconstructed", "assumed"]
 STATUSES: tuple[Status, ...] = ("verified", "corroborated", "reconstructed", "assumed")
+#: The school segments of compulsory education and the senior segment of combined schools, in
+#: their national order; ``X.primary``-style fields and segment views are named by them.
+SEGMENTS: tuple[str, ...] = ("primary", "junior", "senior")
 Direction = Literal["higher", "lower"]
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 OPS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")

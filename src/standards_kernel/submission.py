@@ -19,6 +19,7 @@ from .errors import KernelError, SubmissionError
 from .formats import canonical_json, load_text, sha256_text
 from .locate import locate_line
 from .numbers import canonical
+from .model import SEGMENTS
 from .vocabulary import coerce, lookup, suggest
 
 STAGES = ("self", "municipal_review", "provincial", "national")
@@ -130,7 +131,7 @@ def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") 
     known_townships = {u.id for u in townships}
     for school in schools:
         where = f"schools[{school.index}]"
-        if not any(school.values.get(f"students.{s}") for s in ("primary", "junior", "senior")):
+        if not any(school.values.get(f"students.{s}") for s in SEGMENTS):
             raise SubmissionError(
                 f"school {school.id!r} has no students",
                 path=f"{where}.students",

@@ -37,11 +37,11 @@ import attrs
 
 from . import aggregation as agg
 from . import model as m
+from .model import SEGMENTS
 from .errors import KernelError
 from .formats import content_json
 from .vocabulary import lookup as vocabulary_lookup
 
-SEGMENTS = ("primary", "junior", "senior")
 CTX = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
 NOISE = decimal.Context(prec=12, rounding=decimal.ROUND_HALF_EVEN)  # noise needs no more digits
 SQRT3 = CTX.sqrt(Decimal(3))

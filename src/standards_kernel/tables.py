@@ -199,7 +199,7 @@ def _rows(grid: list[tuple[int, list[Any]]], file: str, level: str, table: str, 
         columns[index] = (name, text)
     if "id" not in seen:
         label = vocabulary()[level]["id"].label.zh
-        raise SubmissionError(f"no id column", file=file, line=header_line,
+        raise SubmissionError("no id column", file=file, line=header_line,
                               hint=f"add a column 'id' ({label}) naming each {level}")
     rows: list[Row] = []
     lines_of: dict[str, int] = {}

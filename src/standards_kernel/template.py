@@ -24,7 +24,6 @@ from .loader import BUILTIN_UNITS
 from .vocabulary import lookup, vocabulary
 
 LEVEL_ORDER = ("county", "school", "township")
-SEGMENT_NAMES = ("primary", "junior", "senior")
 #: Fields of a segment view that the kernel adds itself (not inputs).
 VIEW_ONLY = ("segment", "share")
 

@@ -58,6 +58,7 @@ from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import strategies as st
 
 from . import model as m
+from .model import SEGMENTS
 from .errors import KernelError
 from .evaluate import Evaluation, evaluate
 from .expressions import Node
@@ -75,7 +76,6 @@ __all__ = [
     "example_submission", "handles", "property_tests", "submissions",
 ]
 
-SEGMENTS = ("primary", "junior", "senior")
 #: Kinds of school and the segments they teach.
 KIND_SEGMENTS = {
     "primary": ("primary",), "junior": ("junior",), "nine_year": ("primary", "junior"),
@@ -1112,7 +1112,7 @@ def _note(standard: m.Standard, name: str) -> str:
     every = {(h.level, h.name) for h in moved if h.move != "one"}
     text = f"{len(fields)} inputs moved ({len(every)} in every unit at once: scaled, and shifted per student)"
     if uncovered:
-        text += f"; not covered: " + "; ".join(f"{u.name} ({u.reason})" for u in uncovered)
+        text += "; not covered: " + "; ".join(f"{u.name} ({u.reason})" for u in uncovered)
     return text
 
 

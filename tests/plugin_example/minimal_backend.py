@@ -41,7 +41,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None) 
         for path in sorted((ROOT / package).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
-    metadata = [f"Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {version}",
+    metadata = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {version}",
                 f"Summary: {project.get('description', '')}"]
     metadata += [f"Requires-Dist: {d}" for d in project.get("dependencies", [])]
     files[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()

@@ -20,12 +20,12 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from .. import model as m
+from ..model import SEGMENTS
 from ..expressions import Expression, Node
 from ..submission import HEADER_KEYS, STAGES
 from ..vocabulary import lookup, vocabulary
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SEGMENTS = ("primary", "junior", "senior")
 SYNTHESISED = {"students", "segment", "share"}  # names a segment view adds (see evaluate.segment_view)
 BASE_LEVEL = {"schools": "school", "townships": "township"}
 
