@@ -5,7 +5,7 @@ Run: python benchmarks/api_load.py [--workers 2] [--clients 8] [--seconds 20] [-
          [--batch 40] [--profile] [--write benchmarks/api_results.md]
 
 The counties are 100-school counties under national.quality-balance@2017, made deterministically
-by standards_kernel.synth (fixed seed, so every run scores the same bodies). The server is the
+by standards_kernel.batch.synth (fixed seed, so every run scores the same bodies). The server is the
 real command (`standards-kernel serve --workers N`) on a free loopback port; the clients are
 asyncio connections with keep-alive, in this process, on the same machine (they take CPU from the
 server: the figures are a floor for a separate client machine). No test asserts a time.
@@ -38,9 +38,9 @@ SEED = 2017
 
 
 def counties(count: int, schools: int) -> list[bytes]:
-    from standards_kernel.formats import content_json
-    from standards_kernel.registry import default_registry
-    from standards_kernel.synth import generate
+    from standards_kernel.kernel.formats import content_json
+    from standards_kernel.kernel.registry import default_registry
+    from standards_kernel.batch.synth import generate
 
     standard = default_registry().get(STANDARD)
     return [content_json(data).encode("utf-8")
@@ -60,7 +60,7 @@ class Server:
     def __init__(self, workers: int) -> None:
         self.port = free_port()
         self.log = tempfile.TemporaryFile()
-        command = [sys.executable, "-m", "standards_kernel.cli", "serve", "--port", str(self.port),
+        command = [sys.executable, "-m", "standards_kernel", "serve", "--port", str(self.port),
                    "--workers", str(workers), "--no-access-log", "--max-body-bytes", str(64 * 1024 * 1024)]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -177,12 +177,12 @@ async def batch(port: int, bodies: list[bytes], size: int, clients: int) -> dict
 
 
 def breakdown(bodies: list[bytes], runs: int, profile: bool) -> tuple[dict[str, float], str]:
-    from standards_kernel.evaluate import evaluate
-    from standards_kernel.formats import canonical_json
-    from standards_kernel.registry import default_registry
-    from standards_kernel.result import to_canonical
-    from standards_kernel.server.bodies import check_magnitudes, parse_json
-    from standards_kernel.submission import submission_from_data
+    from standards_kernel.kernel.evaluate import evaluate
+    from standards_kernel.kernel.formats import canonical_json
+    from standards_kernel.kernel.registry import default_registry
+    from standards_kernel.audit.decision import to_canonical
+    from standards_kernel.interfaces.server.bodies import check_magnitudes, parse_json
+    from standards_kernel.kernel.submission import submission_from_data
 
     standard = default_registry().get(STANDARD)
     phases: dict[str, list[float]] = {k: [] for k in ("parse JSON", "check + build submission", "evaluate",

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from standards_kernel import evaluate, to_json  # noqa: E402
-from standards_kernel.loader import load_standard_file  # noqa: E402
-from standards_kernel.submission import submission_from_data  # noqa: E402
+from standards_kernel.kernel.loader import load_standard_file  # noqa: E402
+from standards_kernel.kernel.submission import submission_from_data  # noqa: E402
 
 
 def county(schools: int, seed: int = 7) -> dict:
@@ -77,8 +77,8 @@ def main() -> None:
         standard = load_standard_file(ROOT / "tests" / "data" / "standards" / "synthetic.toml")
         submission = submission_from_data(county(args.schools))
     else:
-        from standards_kernel.registry import default_registry
-        from standards_kernel.synth import generate
+        from standards_kernel.kernel.registry import default_registry
+        from standards_kernel.batch.synth import generate
 
         standard = default_registry().get(args.standard)
         data = next(iter(generate(standard, 1, args.schools, seed=7)))

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import attrs
 
-from standards_kernel.evaluate import evaluate
-from standards_kernel.ledger import Ledger
-from standards_kernel.records import record_evaluation
-from standards_kernel.registry import default_registry
-from standards_kernel.submission import read_submission
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.audit.ledger import Ledger
+from standards_kernel.audit.records import record_evaluation
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.kernel.submission import read_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -38,13 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import baseline_straight_line as baseline  # noqa: E402
-from standards_kernel.batch import default_jobs  # noqa: E402
-from standards_kernel.evaluate import evaluate  # noqa: E402
-from standards_kernel.registry import default_registry  # noqa: E402
-from standards_kernel.formats import canonical_json  # noqa: E402
-from standards_kernel.result import to_canonical  # noqa: E402
-from standards_kernel.submission import submission_from_data  # noqa: E402
-from standards_kernel.synth import generate, write_ndjson  # noqa: E402
+from standards_kernel.batch.run import default_jobs  # noqa: E402
+from standards_kernel.kernel.evaluate import evaluate  # noqa: E402
+from standards_kernel.kernel.registry import default_registry  # noqa: E402
+from standards_kernel.kernel.formats import canonical_json  # noqa: E402
+from standards_kernel.audit.decision import to_canonical  # noqa: E402
+from standards_kernel.kernel.submission import submission_from_data  # noqa: E402
+from standards_kernel.batch.synth import generate, write_ndjson  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -218,7 +218,7 @@ def main() -> None:
     first_results: Path | None = None
     for n in jobs:
         out = work / f"results-jobs{n}.ndjson"
-        command = [sys.executable, "-m", "standards_kernel.cli", "evaluate-batch", str(data), "--standard",
+        command = [sys.executable, "-m", "standards_kernel", "evaluate-batch", str(data), "--standard",
                    args.standard, "--out", str(out), "--jobs", str(n), "--restart"]
         seconds, cpu, sampler, _ = timed_process(command)
         digest = sha256_file(out)

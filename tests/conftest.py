@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from standards_kernel.loader import load_standard_file
-from standards_kernel.submission import parse_submission, submission_from_data
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.kernel.submission import parse_submission, submission_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import attrs
 
 from standards_kernel import hookimpl
-from standards_kernel.expressions import Function
+from standards_kernel.kernel.expressions import Function
 from standards_kernel_plugins import bundled
 
 YUNNAN_FILE = Path(str(bundled("yunnan")[0]))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from standards_kernel.aggregation import (
+from standards_kernel.kernel.aggregation import (
     NATIONAL_SEGMENT_WEIGHTS,
     SPLIT_RESOURCES,
     Check,
@@ -33,7 +33,7 @@ from standards_kernel.aggregation import (
     weighted_mean,
 )
 from standards_kernel.errors import EvaluationError, NumberError
-from standards_kernel.numbers import KERNEL_CONTEXT, round_to
+from standards_kernel.kernel.numbers import KERNEL_CONTEXT, round_to
 
 D = Decimal
 TOL = D("1e-20")  # 20 significant digits

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from standards_kernel import __version__
-from standards_kernel.cli import main
-from standards_kernel.ledger import ENV_LEDGER
-from standards_kernel.records import parse_json
+from standards_kernel.interfaces.cli.main import main
+from standards_kernel.audit.ledger import ENV_LEDGER
+from standards_kernel.audit.records import parse_json
 
 ROOT = Path(__file__).resolve().parent.parent
 YUANJIANG = str(ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml")
@@ -132,17 +132,17 @@ def test_replay_by_id_and_the_golden_record(capsys, ledger_path) -> None:
 
 
 def _fresh_record():
-    from standards_kernel.evaluate import evaluate
-    from standards_kernel.records import record_evaluation
-    from standards_kernel.registry import default_registry
-    from standards_kernel.submission import read_submission
+    from standards_kernel.kernel.evaluate import evaluate
+    from standards_kernel.audit.records import record_evaluation
+    from standards_kernel.kernel.registry import default_registry
+    from standards_kernel.kernel.submission import read_submission
 
     submission = read_submission(YUANJIANG)
     return record_evaluation(evaluate(submission, default_registry().resolve("yunnan.county-education", submission.as_of)))
 
 
 def test_replay_of_a_differing_record_exits_1(capsys, tmp_path) -> None:
-    from standards_kernel.records import make_record
+    from standards_kernel.audit.records import make_record
 
     fresh = _fresh_record()
     body = json.loads(json.dumps(fresh.body))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from standards_kernel.ledger import Ledger
+from standards_kernel.audit.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 YUANJIANG = ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml"
@@ -31,11 +31,11 @@ ACK = re.compile(r"^ack ([0-9a-f]{32})$", re.MULTILINE)
 #: committed record on stdout; stops after ``limit`` records.
 WRITER = r"""
 import sys, attrs
-from standards_kernel.evaluate import evaluate
-from standards_kernel.ledger import Ledger
-from standards_kernel.records import record_evaluation
-from standards_kernel.registry import default_registry
-from standards_kernel.submission import read_submission
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.audit.ledger import Ledger
+from standards_kernel.audit.records import record_evaluation
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.kernel.submission import read_submission
 
 path, tag, limit, fixture = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sub = read_submission(fixture)

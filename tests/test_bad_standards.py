@@ -15,7 +15,7 @@ import pytest
 
 from conftest import expectations
 from standards_kernel.errors import StandardError
-from standards_kernel.loader import load_standard_file
+from standards_kernel.kernel.loader import load_standard_file
 
 CORPUS = sorted((Path(__file__).parent / "data" / "bad_standards").glob("*.toml"))
 
@@ -45,7 +45,7 @@ def test_syntax_errors_name_the_line():
 
 @pytest.mark.parametrize("path", CORPUS[:5], ids=lambda p: p.stem)
 def test_the_cli_reports_one_line_and_exit_2_without_a_traceback(path: Path):
-    run = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "check", str(path)], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "standards_kernel", "check", str(path)], capture_output=True, text=True)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert run.stderr.startswith("standards-kernel: error: ") and run.stderr.count("\n") == 1

@@ -16,7 +16,7 @@ import pytest
 from conftest import DATA, build, expectations, synthetic_county
 from standards_kernel import evaluate
 from standards_kernel.errors import EvaluationError, KernelError, SubmissionError
-from standards_kernel.submission import parse_submission, read_submission
+from standards_kernel.kernel.submission import parse_submission, read_submission
 
 CORPUS = sorted((DATA / "bad_submissions").glob("*.toml"))
 
@@ -112,7 +112,7 @@ def test_evaluation_outside_the_editions_dates_is_refused(synthetic_standard):
 @pytest.mark.parametrize("path", CORPUS[:4], ids=lambda p: p.stem)
 def test_cli_exit_2_one_line_no_traceback(path: Path):
     run = subprocess.run(
-        [sys.executable, "-m", "standards_kernel.cli", "evaluate", str(path), "--standard", str(DATA / "standards" / "synthetic.toml")],
+        [sys.executable, "-m", "standards_kernel", "evaluate", str(path), "--standard", str(DATA / "standards" / "synthetic.toml")],
         capture_output=True, text=True,
     )
     assert run.returncode == 2 and run.stdout == ""

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, YUANJIANG
-from standards_kernel import cli
-from standards_kernel.batch import BatchError, Config, StopFlag, Summary, plan_inputs, run_batch
-from standards_kernel.cli_batch import Progress, render_summary
-from standards_kernel.formats import canonical_json, content_json
-from standards_kernel.loader import load_standard_file
-from standards_kernel.synth import generate, write_csv, write_directory, write_ndjson
+from standards_kernel.interfaces import cli
+from standards_kernel.batch.run import BatchError, Config, StopFlag, Summary, plan_inputs, run_batch
+from standards_kernel.interfaces.cli.batch import Progress, render_summary
+from standards_kernel.kernel.formats import canonical_json, content_json
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.batch.synth import generate, write_csv, write_directory, write_ndjson
 
 SYNTHETIC = str(DATA / "standards" / "synthetic.toml")
 CONFIG = Config(standard=SYNTHETIC, as_of=None)
@@ -179,7 +179,7 @@ def test_csv_errors_name_the_row(tmp_path, counties):
 
 def test_csv_headers_may_be_labels_and_cells_yes_no_words(tmp_path, counties):
     """The columns of a statistics export: 图书册数 for books, 是/否 for yes/no, 1,234 with commas."""
-    from standards_kernel.vocabulary import vocabulary
+    from standards_kernel.kernel.vocabulary import vocabulary
 
     plain, labelled = tmp_path / "plain", tmp_path / "labelled"
     write_csv(plain, iter(counties[:3]))
@@ -285,7 +285,7 @@ def test_resume_refuses_results_of_other_inputs(tmp_path, ndjson, reference, cou
 
 
 def test_two_batches_cannot_write_one_results_file(tmp_path, ndjson):
-    from standards_kernel.batch import ResultsFile
+    from standards_kernel.batch.run import ResultsFile
 
     out = tmp_path / "r.ndjson"
     first = ResultsFile(out)
@@ -328,7 +328,7 @@ def big(tmp_path_factory, standard) -> tuple[Path, Path]:
 def test_signal_leaves_a_valid_prefix_that_resumes_to_the_same_bytes(tmp_path, big, sig, code):
     feed, reference = big
     out = tmp_path / "r.ndjson"
-    command = [sys.executable, "-m", "standards_kernel.cli", "evaluate-batch", str(feed),
+    command = [sys.executable, "-m", "standards_kernel", "evaluate-batch", str(feed),
                "--standard", SYNTHETIC, "--out", str(out), "--jobs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
@@ -350,7 +350,7 @@ def test_signal_leaves_a_valid_prefix_that_resumes_to_the_same_bytes(tmp_path, b
 
 
 def test_record_never_duplicates_decisions_across_a_resume(tmp_path, ndjson):
-    from standards_kernel.ledger import Ledger
+    from standards_kernel.audit.ledger import Ledger
 
     ledger = tmp_path / "ledger.sqlite3"
     config = Config(standard=SYNTHETIC, as_of=None, record=True, ledger=str(ledger))

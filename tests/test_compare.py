@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, synthetic_county
-from standards_kernel import cli
-from standards_kernel.batch import Config, run_batch
-from standards_kernel.compare import CompareError, compare, render_text
-from standards_kernel.formats import content_json
+from standards_kernel.interfaces import cli
+from standards_kernel.batch.run import Config, run_batch
+from standards_kernel.batch.compare import CompareError, compare, render_text
+from standards_kernel.kernel.formats import content_json
 
 SYNTHETIC = str(DATA / "standards" / "synthetic.toml")
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 from conftest import DATA
-from standards_kernel.diff_standard import diff_standards, render_json, render_text
-from standards_kernel.loader import load_standard_file
-from standards_kernel.registry import default_registry
+from standards_kernel.authoring.diff import diff_standards, render_json, render_text
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.kernel.registry import default_registry
 
 SYNTHETIC = DATA / "standards" / "synthetic.toml"
 
@@ -90,7 +90,7 @@ def test_a_standard_against_itself_has_no_differences():
 
 def test_the_cli_in_text_and_json(tmp_path):
     edition_two(tmp_path)
-    cli = [sys.executable, "-m", "standards_kernel.cli", "diff-standard", str(SYNTHETIC), str(tmp_path / "synthetic-2.toml")]
+    cli = [sys.executable, "-m", "standards_kernel", "diff-standard", str(SYNTHETIC), str(tmp_path / "synthetic-2.toml")]
     run = subprocess.run(cli, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[2] == "1 added, 6 changed"

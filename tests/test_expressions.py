@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from standards_kernel.errors import EvaluationError, ExpressionError
-from standards_kernel.expressions import (
+from standards_kernel.kernel.expressions import (
     BUILTIN_FUNCTIONS,
     MAX_NESTING,
     Expression,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, ROOT, failed_rules, text_variant, toml_data
 from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
-from standards_kernel.submission import parse_submission
+from standards_kernel.kernel.submission import parse_submission
 from test_henan import assert_coefficients_agree
 
 GANSU = FIXTURES / "counties" / "gansu"

@@ -14,15 +14,15 @@ import tomli
 
 from conftest import FIXTURES, YUANJIANG, build, synthetic_county
 from standards_kernel import evaluate, load_standard, read_submission, to_canonical, to_json
-from standards_kernel import gap_plan
-from standards_kernel.expressions import compile_expression
-from standards_kernel.formats import load_text
+from standards_kernel.analysis import plan as gap_plan
+from standards_kernel.kernel.expressions import compile_expression
+from standards_kernel.kernel.formats import load_text
 from standards_kernel.errors import StandardError
-from standards_kernel.gap_words import rectification
-from standards_kernel.gap_plan import Change, Repair, next_grade, reevaluate, repair_for
-from standards_kernel.gaps import Gap, analyse, gaps_to_data, number_text, solve
-from standards_kernel.loader import build_standard
-from standards_kernel.submission import submission_from_data
+from standards_kernel.reporting.words import rectification
+from standards_kernel.analysis.plan import Change, Repair, next_grade, reevaluate, repair_for
+from standards_kernel.analysis.gaps import Gap, analyse, gaps_to_data, number_text, solve
+from standards_kernel.kernel.loader import build_standard
+from standards_kernel.kernel.submission import submission_from_data
 
 AS_OF = dt.date(2009, 5, 13)
 COUNTIES = sorted(FIXTURES.glob("counties/*/*.toml"))
@@ -416,7 +416,7 @@ def test_a_county_at_the_best_grade_has_no_next_grade(synthetic_standard, county
 
 
 def test_a_nine_year_schools_books_are_solved_for_the_whole_school_through_its_share():
-    from standards_kernel.gaps import _Analysis
+    from standards_kernel.analysis.gaps import _Analysis
 
     path = FIXTURES / "counties" / "national" / "basic-2012-nine-year.toml"
     data = tomli.loads(path.read_text("utf-8"), parse_float=Decimal)

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, ROOT, failed_rules, text_variant, toml_data
 from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
-from standards_kernel.submission import parse_submission, submission_from_data
+from standards_kernel.kernel.submission import parse_submission, submission_from_data
 
 HENAN = FIXTURES / "counties" / "henan"
 SCHOOL = "henan.school-conditions@2012"

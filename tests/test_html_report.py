@@ -15,9 +15,9 @@ import pytest
 
 from conftest import FIXTURES, ROOT, YUANJIANG
 from standards_kernel import evaluate, load_standard, read_submission
-from standards_kernel.cli import main
-from standards_kernel.html_report import evaluation_html
-from standards_kernel.records import make_record, read_record_file
+from standards_kernel.interfaces.cli.main import main
+from standards_kernel.reporting.html import evaluation_html
+from standards_kernel.audit.records import make_record, read_record_file
 
 GOLDEN = ROOT / "fixtures" / "records" / "yunnan-yuanjiang-2009.json"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

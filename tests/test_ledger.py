@@ -9,11 +9,11 @@ from pathlib import Path
 import attrs
 import pytest
 
-from standards_kernel.evaluate import evaluate
-from standards_kernel.ledger import ENV_LEDGER, GENESIS, Ledger, LedgerError, default_ledger_path, entry_hash
-from standards_kernel.records import RecordError, check_record, record_evaluation
-from standards_kernel.registry import default_registry
-from standards_kernel.submission import read_submission
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.audit.ledger import ENV_LEDGER, GENESIS, Ledger, LedgerError, default_ledger_path, entry_hash
+from standards_kernel.audit.records import RecordError, check_record, record_evaluation
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.kernel.submission import read_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 YUANJIANG = ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml"

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, failed_rules, text_variant, toml_data
 from standards_kernel import KernelError, evaluate, load_standard, read_submission, to_canonical
-from standards_kernel.cli import main
-from standards_kernel.registry import default_registry
-from standards_kernel.submission import parse_submission, submission_from_data
+from standards_kernel.interfaces.cli.main import main
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.kernel.submission import parse_submission, submission_from_data
 
 NATIONAL = FIXTURES / "counties" / "national"
 BASIC_2012 = "national.basic-balance@2012"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import build
 from standards_kernel.errors import NumberError
-from standards_kernel.numbers import KERNEL_CONTEXT, canonical, divide, is_number, sqrt, to_decimal
+from standards_kernel.kernel.numbers import KERNEL_CONTEXT, canonical, divide, is_number, sqrt, to_decimal
 
 
 def test_a_float_from_the_python_api_becomes_its_shortest_repr():
@@ -70,7 +70,7 @@ def test_magnitudes_far_outside_any_quantity_are_refused(bad):
 @pytest.mark.parametrize("fmt", ["toml", "json"])
 def test_an_exponent_beyond_decimal_range_is_a_clear_error(fmt):
     from standards_kernel.errors import SubmissionError
-    from standards_kernel.submission import parse_submission
+    from standards_kernel.kernel.submission import parse_submission
 
     text = "[data]\nsatisfaction_rate = 1E+9999999999999999999\n" if fmt == "toml" else '{"data": {"satisfaction_rate": 1E+9999999999999999999}}'
     with pytest.raises(SubmissionError, match="outside|finite"):

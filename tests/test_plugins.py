@@ -17,9 +17,9 @@ from typing import Iterator
 import pytest
 
 from plugin_testing import EXAMPLE, YUNNAN_FILE, FakeEntryPoint, make_plugin, tiny_standard
-from standards_kernel import registry as reg
-from standards_kernel.cli import main
-from standards_kernel.loader import load_standard_file
+from standards_kernel.kernel import registry as reg
+from standards_kernel.interfaces.cli.main import main
+from standards_kernel.kernel.loader import load_standard_file
 
 ROOT = Path(__file__).resolve().parent.parent
 YUANJIANG = ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml"
@@ -85,7 +85,7 @@ def test_list_as_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_list_counts_each_parameter_once_under_its_least_certain_status() -> None:
-    from standards_kernel.cli_plugins import parameter_statuses
+    from standards_kernel.interfaces.cli.plugins import parameter_statuses
 
     standard = load_standard_file(YUNNAN_FILE)
     counts = parameter_statuses(standard)
@@ -242,7 +242,7 @@ def test_a_third_party_plugin_installed_in_a_virtual_environment_is_listed_and_e
         "[standards_kernel]\nexample = sk_example_plugin\n\n")
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([str(python), "-m", "standards_kernel.cli", *args], capture_output=True, text=True,
+        done = subprocess.run([str(python), "-m", "standards_kernel", *args], capture_output=True, text=True,
                               env=env, cwd=source, timeout=120)
         assert done.returncode == 0 and done.stderr == "", done.stdout + done.stderr
         return done
@@ -266,6 +266,6 @@ def test_a_third_party_plugin_installed_in_a_virtual_environment_is_listed_and_e
     assert result["indicators"]["satisfaction"]["value"] == "0.88"  # share(352, 400), computed by the plugin
 
     pinned = dict(env, STANDARDS_KERNEL_PLUGINS="yunnan")
-    done = subprocess.run([str(python), "-m", "standards_kernel.cli", "list"], capture_output=True, text=True,
+    done = subprocess.run([str(python), "-m", "standards_kernel", "list"], capture_output=True, text=True,
                           env=pinned, cwd=source, timeout=120)
     assert done.returncode == 0 and "example.satisfaction" not in done.stdout and "yunnan" in done.stdout

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import DATA, build
 from standards_kernel import evaluate, to_json
-from standards_kernel.loader import load_standard_file
+from standards_kernel.kernel.loader import load_standard_file
 
 STANDARD = load_standard_file(DATA / "standards" / "synthetic.toml")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from standards_kernel.evaluate import evaluate
-from standards_kernel.formats import content_json
-from standards_kernel.numbers import canonical
-from standards_kernel.records import (
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.kernel.formats import content_json
+from standards_kernel.kernel.numbers import canonical
+from standards_kernel.audit.records import (
     FORMAT,
     canonical_text,
     RecordError,
@@ -26,10 +26,10 @@ from standards_kernel.records import (
     record_evaluation,
     sha256_hex,
 )
-from standards_kernel.registry import default_registry
-from standards_kernel.result import to_canonical
-from standards_kernel.submission import read_submission, submission_from_data
-from standards_kernel.vocabulary import vocabulary
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.audit.decision import to_canonical
+from standards_kernel.kernel.submission import read_submission, submission_from_data
+from standards_kernel.kernel.vocabulary import vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 YUANJIANG = ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml"

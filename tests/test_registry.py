@@ -14,14 +14,14 @@ import pytest
 import tomli
 
 from plugin_testing import YUNNAN_FILE, FakeEntryPoint, make_plugin, tiny_standard
-from standards_kernel import registry as reg
+from standards_kernel.kernel import registry as reg
 from standards_kernel.errors import EvaluationError, PluginError, StandardError, StandardNotFound
-from standards_kernel.evaluate import evaluate
-from standards_kernel.expressions import Function
-from standards_kernel.loader import load_standard_file
-from standards_kernel.registry import Plugin, Registry
-from standards_kernel.result import to_json
-from standards_kernel.submission import read_submission, submission_from_data
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.kernel.expressions import Function
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.kernel.registry import Plugin, Registry
+from standards_kernel.audit.decision import to_json
+from standards_kernel.kernel.submission import read_submission, submission_from_data
 from standards_kernel_plugins import yunnan as yunnan_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,7 +280,7 @@ def test_a_function_naming_a_level_gives_a_scoring_curve_declared_in_the_standar
 
 
 @pytest.mark.parametrize(("item", "message"), [
-    ("double", "returned 'double', not a standards_kernel.expressions.Function"),
+    ("double", "returned 'double', not a standards_kernel.kernel.expressions.Function"),
     (Function("min", double, 1, 1), "would shadow a built-in"),
     (Function("two words", double, 1, 1), "is not a plain identifier"),
     (Function("__x", double, 1, 1), "dunder names are not allowed"),

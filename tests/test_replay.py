@@ -11,12 +11,12 @@ import attrs
 import pytest
 
 from standards_kernel import __version__
-from standards_kernel.evaluate import evaluate
-from standards_kernel.expressions import Function
-from standards_kernel.records import RecordError, make_record, read_record_file, record_evaluation
-from standards_kernel.registry import default_registry
-from standards_kernel.replay import ABSENT, Difference, diff_records, json_diff, replay
-from standards_kernel.submission import read_submission
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.kernel.expressions import Function
+from standards_kernel.audit.records import RecordError, make_record, read_record_file, record_evaluation
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.audit.replay import ABSENT, Difference, diff_records, json_diff, replay
+from standards_kernel.kernel.submission import read_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = sorted((ROOT / "fixtures" / "records").glob("*.json"))
@@ -111,8 +111,8 @@ def test_a_record_that_no_longer_evaluates_says_why(record) -> None:
     content = copy.deepcopy(dict(record.standard_content))
     content["indicators"]["panel_other"]["formula"] = "halve(panel_scores.other)"
     content["indicators"]["panel_other"].pop("input", None)
-    from standards_kernel.formats import content_json
-    from standards_kernel.records import sha256_hex
+    from standards_kernel.kernel.formats import content_json
+    from standards_kernel.audit.records import sha256_hex
 
     body = copy.deepcopy(dict(record.body))
     sha = sha256_hex(content_json(content))
@@ -198,8 +198,8 @@ def test_a_golden_record_was_made_under_an_older_edition() -> None:
 
 
 def test_as_of_selects_the_edition_then_in_force(capsys, tmp_path, monkeypatch) -> None:
-    from standards_kernel.cli import main
-    from standards_kernel.records import parse_json
+    from standards_kernel.interfaces.cli.main import main
+    from standards_kernel.audit.records import parse_json
 
     monkeypatch.setenv("STANDARDS_KERNEL_LEDGER", str(tmp_path / "l.sqlite3"))
     fixture = str(ROOT / "fixtures" / "counties" / "national" / "basic-2012-pass.toml")
@@ -215,7 +215,7 @@ def test_as_of_selects_the_edition_then_in_force(capsys, tmp_path, monkeypatch) 
 
 
 def test_rerecord_keeps_the_recorded_content_and_replays(record) -> None:
-    from standards_kernel.replay import rerecord
+    from standards_kernel.audit.replay import rerecord
 
     def change(result):
         result["score"] = "1"

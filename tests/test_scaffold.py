@@ -12,10 +12,10 @@ import pytest
 import tomli
 
 from standards_kernel.errors import KernelError
-from standards_kernel.registry import default_registry
-from standards_kernel.scaffold import new_standard
-from standards_kernel.testcases import run_path
-from standards_kernel.testing import PROPERTIES, run_property
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.authoring.scaffold import new_standard
+from standards_kernel.authoring.cases import run_path
+from standards_kernel.authoring.properties import PROPERTIES, run_property
 
 TODAY = dt.date(2026, 3, 1)
 
@@ -101,11 +101,11 @@ def test_an_existing_directory_is_never_overwritten(tmp_path):
 
 
 def test_the_cli(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "new", "lingnan", "county-education",
+    run = subprocess.run([sys.executable, "-m", "standards_kernel", "new", "lingnan", "county-education",
                           "--edition", "2024"], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("created standards-kernel-lingnan-county-education/ for lingnan.county-education@2024:\n")
     assert (tmp_path / "standards-kernel-lingnan-county-education" / "README.md").is_file()
-    again = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "new", "lingnan", "county-education"],
+    again = subprocess.run([sys.executable, "-m", "standards_kernel", "new", "lingnan", "county-education"],
                            capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 2 and "already exists and is not empty" in again.stderr and "Traceback" not in again.stderr

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import DATA, build, synthetic_county
 from standards_kernel import evaluate
-from standards_kernel.loader import build_standard, load_standard_file
-from standards_kernel.numbers import round_to
+from standards_kernel.kernel.loader import build_standard, load_standard_file
+from standards_kernel.kernel.numbers import round_to
 
 
 def run(standard, mutate=None):

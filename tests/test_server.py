@@ -12,8 +12,8 @@ import jsonschema_rs
 import pytest
 
 from standards_kernel import __version__
-from standards_kernel import model as m
-from standards_kernel.records import EvaluationRecord
+from standards_kernel.kernel import model as m
+from standards_kernel.audit.records import EvaluationRecord
 from test_server_support import COUNTIES, YUANJIANG, Server, cli, cli_main, running_server, submission_json
 
 LIMIT = 256 * 1024
@@ -486,9 +486,9 @@ def test_several_workers_serve_the_same_results() -> None:
 
 def test_the_workers_socket_says_it_is_tcp() -> None:
     # asyncio turns TCP_NODELAY on only for sockets whose proto is IPPROTO_TCP (uvicorn #3149).
-    from standards_kernel.server.workers import TcpConfig
+    from standards_kernel.interfaces.server.workers import TcpConfig
 
-    listener = TcpConfig("standards_kernel.server.app:app_from_env", host="127.0.0.1", port=0).bind_socket()
+    listener = TcpConfig("standards_kernel.interfaces.server.app:app_from_env", host="127.0.0.1", port=0).bind_socket()
     try:
         assert listener.proto == socket.IPPROTO_TCP
         listener.listen()
@@ -501,8 +501,8 @@ def test_the_workers_socket_says_it_is_tcp() -> None:
 
 
 def test_serve_defaults_to_loopback_and_warns_otherwise() -> None:
-    from standards_kernel.cli import build_parser
-    from standards_kernel.cli_server import is_loopback
+    from standards_kernel.interfaces.cli.main import build_parser
+    from standards_kernel.interfaces.cli.server import is_loopback
 
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
     assert all(is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "127.8.0.1"))

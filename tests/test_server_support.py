@@ -20,8 +20,8 @@ from typing import IO, Iterator
 import httpx
 import tomli
 
-from standards_kernel.cli import main
-from standards_kernel.formats import content_json
+from standards_kernel.interfaces.cli.main import main
+from standards_kernel.kernel.formats import content_json
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTIES = ROOT / "fixtures" / "counties"
@@ -51,7 +51,7 @@ class Server:
 def running_server(*args: str, wait_s: float = 20.0) -> Iterator[Server]:
     """``standards-kernel serve --port P ARGS`` in a subprocess, until the block ends."""
     port = free_port()
-    command = [sys.executable, "-m", "standards_kernel.cli", "serve", "--port", str(port), "--no-access-log", *args]
+    command = [sys.executable, "-m", "standards_kernel", "serve", "--port", str(port), "--no-access-log", *args]
     # The log goes to a file: a pipe nobody reads would fill up and stall the server.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -89,7 +89,7 @@ def submission_json(path: Path) -> bytes:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     """The ``standards-kernel`` command, run as its own process."""
-    return subprocess.run([sys.executable, "-m", "standards_kernel.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "standards_kernel", *args], capture_output=True, text=True,
                           check=False)
 
 

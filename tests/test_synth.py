@@ -11,13 +11,13 @@ from decimal import Decimal
 import pytest
 
 from conftest import DATA
-from standards_kernel import cli
-from standards_kernel.evaluate import evaluate
-from standards_kernel.formats import content_json
-from standards_kernel.loader import load_standard_file
-from standards_kernel.registry import default_registry
-from standards_kernel.submission import submission_from_data
-from standards_kernel.synth import Synthesizer, default_as_of, generate, ordered_names, spread, write_ndjson
+from standards_kernel.interfaces import cli
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.kernel.formats import content_json
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.kernel.submission import submission_from_data
+from standards_kernel.batch.synth import Synthesizer, default_as_of, generate, ordered_names, spread, write_ndjson
 
 SYNTHETIC = DATA / "standards" / "synthetic.toml"
 

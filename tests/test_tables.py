@@ -13,8 +13,8 @@ import pytest
 from conftest import DATA, build, synthetic_county
 from standards_kernel import evaluate, read_submission, to_json
 from standards_kernel.errors import SubmissionError
-from standards_kernel.loader import load_standard_file
-from standards_kernel.tables import column_letter, read_submission_with_tables, read_table
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.intake.tables import column_letter, read_submission_with_tables, read_table
 
 TABLES = DATA / "tables"
 STANDARD = load_standard_file(DATA / "standards" / "synthetic.toml")
@@ -160,13 +160,13 @@ def test_column_letters():
 
 def test_merge_writes_a_submission_that_reads_back(tmp_path):
     out = tmp_path / "merged.toml"
-    run = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "merge", str(TABLES / "county.toml"),
+    run = subprocess.run([sys.executable, "-m", "standards_kernel", "merge", str(TABLES / "county.toml"),
                           "--schools", str(TABLES / "enrolment-zh.csv"), "--schools", str(TABLES / "resources-zh.csv"),
                           "-o", str(out)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout == f"wrote {out}: 6 schools, 0 townships\n"
     assert read_submission(out).sha256 == build(synthetic_county()).sha256
-    bad = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "merge", str(TABLES / "county.toml"),
+    bad = subprocess.run([sys.executable, "-m", "standards_kernel", "merge", str(TABLES / "county.toml"),
                           "--schools", str(csv_file(tmp_path, "id,students.primary\nS1,x\n"))], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("standards-kernel: error: ") and ":2: schools[0].students.primary: column B" in bad.stderr

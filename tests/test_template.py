@@ -11,10 +11,10 @@ from decimal import Decimal
 import tomli
 
 from conftest import DATA
-from standards_kernel.loader import load_standard_file
-from standards_kernel.registry import default_registry
-from standards_kernel.tables import read_table
-from standards_kernel.template import inputs_read, render_csv, render_toml
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.intake.tables import read_table
+from standards_kernel.authoring.template import inputs_read, render_csv, render_toml
 
 SYNTHETIC = load_standard_file(DATA / "standards" / "synthetic.toml")
 
@@ -116,14 +116,14 @@ def test_a_spreadsheet_header_from_the_template_reads_back(tmp_path):
 
 
 def test_the_cli_writes_both_formats():
-    run = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "template", "yunnan.county-education"],
+    run = subprocess.run([sys.executable, "-m", "standards_kernel", "template", "yunnan.county-education"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert tomli.loads(run.stdout)["county"]["province"] == "yunnan"
-    run = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "template", str(DATA / "standards" / "synthetic.toml"),
+    run = subprocess.run([sys.executable, "-m", "standards_kernel", "template", str(DATA / "standards" / "synthetic.toml"),
                           "--format", "csv", "--table", "schools"], capture_output=True, text=True)
     assert run.stdout == "id,name,books,computers,kind,students.primary,teaching_aux_area_m2\n"
-    bad = subprocess.run([sys.executable, "-m", "standards_kernel.cli", "template", "nowhere.nothing"],
+    bad = subprocess.run([sys.executable, "-m", "standards_kernel", "template", "nowhere.nothing"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("standards-kernel: error: no standard 'nowhere.nothing'")
     assert "Traceback" not in bad.stderr

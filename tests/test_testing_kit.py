@@ -1,4 +1,4 @@
-"""The property kit (standards_kernel.testing): strategies for any standard, which way is better for
+"""The property kit (standards_kernel.authoring.properties): strategies for any standard, which way is better for
 each input, the property suite on every installed standard, and a broken standard it catches."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 from conftest import DATA
 from standards_kernel import evaluate, read_submission
-from standards_kernel.expressions import compile_expression
-from standards_kernel.loader import load_standard_file
-from standards_kernel.registry import default_registry
-from standards_kernel.submission import submission_from_data
-from standards_kernel.testing import (
+from standards_kernel.kernel.expressions import compile_expression
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.kernel.submission import submission_from_data
+from standards_kernel.authoring.properties import (
     PROPERTIES, check_properties, degree_in, example_submission, format_failure, handles, property_tests, run_property,
     sign_in, submissions,
 )
@@ -146,7 +146,7 @@ def test_property_tests_make_one_pytest_item_per_property():
 
 
 def test_the_cli_runs_the_suite_and_saves_the_falsifying_example(tmp_path):
-    cli = [sys.executable, "-m", "standards_kernel.cli", "test", "--max-examples", "5"]
+    cli = [sys.executable, "-m", "standards_kernel", "test", "--max-examples", "5"]
     run = subprocess.run(cli + ["--properties", str(DATA / "standards" / "synthetic.toml")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("PASS  ") == len(PROPERTIES)

@@ -42,7 +42,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
     shims = tmp_path / "bin"
     shims.mkdir()
     command = shims / "standards-kernel"
-    command.write_text('#!/bin/sh\nexec python -m standards_kernel.cli "$@"\n')
+    command.write_text('#!/bin/sh\nexec python -m standards_kernel "$@"\n')
     command.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in ("STANDARDS_KERNEL_PLUGINS", "PYTHONPATH", "VIRTUAL_ENV")}
     env.update({

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import YUANJIANG
 from standards_kernel import evaluate, load_standard, read_submission, to_json
-from standards_kernel.report import render_text
-from standards_kernel.submission import parse_submission
+from standards_kernel.reporting.text import render_text
+from standards_kernel.kernel.submission import parse_submission
 
 AS_OF = dt.date(2009, 5, 13)
 
@@ -91,7 +91,7 @@ def test_canonical_json_is_byte_identical_across_runs_and_processes(standard):
     second = to_json(evaluate(read_submission(YUANJIANG), standard))
     assert first == second
     run = subprocess.run(
-        [sys.executable, "-m", "standards_kernel.cli", "evaluate", str(YUANJIANG), "--format", "json"],
+        [sys.executable, "-m", "standards_kernel", "evaluate", str(YUANJIANG), "--format", "json"],
         capture_output=True, text=True, check=True,
     )
     assert run.stdout.rstrip("\n") == first

@@ -7,7 +7,7 @@ some of these hooks, each marked with ``standards_kernel.hookimpl``. The built-i
 Every hook takes no arguments and returns a list; the kernel calls each plugin's implementation on
 its own (so that a failure names the plugin) and never depends on the order pluggy would call them
 in: standards are keyed by ``id@edition``, functions by name, and whatever is collected is sorted.
-What the kernel does with the answers lives in :mod:`standards_kernel.registry`, behind typed
+What the kernel does with the answers lives in :mod:`standards_kernel.kernel.registry`, behind typed
 methods; nothing else calls the hooks. docs/plugins.md has a section per hook, kept in step by a
 test.
 """
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from importlib.resources.abc import Traversable
 
-    from .expressions import Function
-    from .model import Standard
+    from .kernel.expressions import Function
+    from .kernel.model import Standard
 
     #: What ``standards_kernel_standards`` may return, item by item.
     StandardItem = Union["os.PathLike[str]", Traversable, Mapping[str, Any], Standard]
@@ -44,7 +44,7 @@ def standards_kernel_standards() -> list[StandardItem]:
       the plugin's package) of a standard in TOML, or JSON when the name ends in ``.json``;
     * parsed content: a mapping with the structure of a standard file, numbers as ``Decimal`` or
       ``int`` (binary floats are refused, as in a file);
-    * a ``standards_kernel.Standard`` already built, e.g. by ``standards_kernel.loader``: the
+    * a ``standards_kernel.Standard`` already built, e.g. by ``standards_kernel.kernel.loader``: the
       kernel rebuilds it from its content, so it is checked and hashed like any other.
 
     A plain ``str`` is refused (is it a path or a text?): wrap a path in ``pathlib.Path``.
@@ -59,7 +59,7 @@ def standards_kernel_standards() -> list[StandardItem]:
 def standards_kernel_functions() -> list[Function]:
     """Contribute named functions that standards' formulas may call.
 
-    Return a list of ``standards_kernel.expressions.Function`` objects: ``name`` (a plain
+    Return a list of ``standards_kernel.kernel.expressions.Function`` objects: ``name`` (a plain
     identifier, not a built-in such as ``min`` or ``round``), ``call``, ``min_args``, ``max_args``
     (``None``: any number) and ``doc``. ``call`` receives the kernel's exact values (``Decimal``,
     ``int``, ``bool``, ``str``) and must return one of them (never a ``float``) and be pure: same

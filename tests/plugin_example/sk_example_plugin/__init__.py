@@ -7,8 +7,8 @@ from importlib import resources
 
 from standards_kernel import hookimpl
 from standards_kernel.errors import EvaluationError
-from standards_kernel.expressions import Function
-from standards_kernel.numbers import KERNEL_CONTEXT
+from standards_kernel.kernel.expressions import Function
+from standards_kernel.kernel.numbers import KERNEL_CONTEXT
 
 
 def _share(part: Decimal | int, whole: Decimal | int) -> Decimal:

@@ -1,0 +1,1 @@
+"""Audit: the one road to the decision document, evaluation records, the ledger, replay and diff."""

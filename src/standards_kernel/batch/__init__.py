@@ -1,0 +1,1 @@
+"""Batch work: evaluating many counties (run), synthetic counties (synth), comparing two runs."""

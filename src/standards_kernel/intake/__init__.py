@@ -1,0 +1,1 @@
+"""Intake: reading the data offices keep (CSV/XLSX school tables, batch feeds) into submissions."""

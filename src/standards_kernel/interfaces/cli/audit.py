@@ -1,0 +1,255 @@
+"""The audit commands: ``ledger verify|list|show``, ``replay``, ``diff``; and ``evaluate --record``.
+
+Exit codes follow the CLI's: 0 intact / identical / same; 1 a check that did not pass (a ledger
+that does not verify, a replay that differs, two records that differ); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+
+from .options import date_arg
+from ...kernel.evaluate import Evaluation
+from ...kernel.formats import canonical_json
+from ...audit.ledger import ENV_LEDGER, Entry, Ledger, LedgerError, default_ledger_path
+from ...audit.records import EvaluationRecord, read_record_file, record_evaluation
+from ...audit.replay import SECTIONS, diff_records, replay, show
+
+LEDGER_HELP = f"ledger file (default: ${ENV_LEDGER}, else $XDG_DATA_HOME or ~/.local/share, /standards-kernel/ledger.sqlite3)"
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ledger = commands.add_parser("ledger", help="verify, list or show the records of an evaluation ledger")
+    actions = ledger.add_subparsers(metavar="ACTION")
+
+    verify = actions.add_parser("verify", help="recompute every hash and the chain; exit 1 at the first bad record")
+    verify.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    verify.add_argument("--expect-head", metavar="HASH",
+                        help="an entry hash noted earlier that must still be in the chain (detects truncation)")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.set_defaults(handler=cmd_verify)
+
+    listing = actions.add_parser("list", help="list records, oldest first")
+    listing.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    listing.add_argument("--county", help="county code, or part of its name")
+    listing.add_argument("--standard", help="standard id or id@edition")
+    listing.add_argument("--from", dest="since", type=date_arg, metavar="DATE", help="evaluation date (as_of) on or after")
+    listing.add_argument("--to", dest="until", type=date_arg, metavar="DATE", help="evaluation date (as_of) on or before")
+    listing.add_argument("--stage", help="self, municipal_review, provincial or national")
+    listing.add_argument("--limit", type=int, help="at most this many records")
+    listing.add_argument("--format", choices=("text", "json"), default="text", help="json: one object per line")
+    listing.set_defaults(handler=cmd_list)
+
+    show_cmd = actions.add_parser("show", help="print one record as a self-contained record file")
+    show_cmd.add_argument("decision_id", help="decision id (or a unique prefix of at least 8 hex digits)")
+    show_cmd.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    show_cmd.add_argument("--no-chain", action="store_true",
+                          help="leave out the record's place in this ledger (seq and hashes), for a file kept elsewhere")
+    show_cmd.set_defaults(handler=cmd_show)
+    ledger.set_defaults(handler=lambda args: _usage(ledger))
+
+    run = commands.add_parser("replay", help="re-evaluate a record with its recorded standard; exit 1 if it differs")
+    run.add_argument("record", help="decision id (looked up in the ledger) or a record file (.json)")
+    run.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.set_defaults(handler=cmd_replay)
+
+    diff = commands.add_parser("diff", help="compare two records: inputs, indicators, points, grade, vetoes")
+    diff.add_argument("a", help="decision id or record file")
+    diff.add_argument("b", help="decision id or record file")
+    diff.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    diff.add_argument("--all", action="store_true", help="also list the other differences of the trace")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(handler=cmd_diff)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+
+def ledger_path(args: argparse.Namespace) -> Path:
+    return Path(args.ledger) if getattr(args, "ledger", None) else default_ledger_path()
+
+
+def _open(args: argparse.Namespace, *, create: bool = False) -> Ledger:
+    return Ledger(ledger_path(args), create=create)
+
+
+# --- evaluate --record -------------------------------------------------------------------------
+
+
+def record_for_cli(args: argparse.Namespace, evaluation: Evaluation) -> Entry:
+    """Record an evaluation made by ``evaluate`` (called before anything is printed)."""
+    from ...kernel.registry import default_registry
+
+    registry = default_registry()
+    requested = args.standard or evaluation.submission.standard
+    if requested and (requested.endswith((".toml", ".json")) or "/" in requested or Path(requested).is_file()):
+        # A path depends on where the command ran; the content is recorded anyway.
+        requested = f"file:{Path(requested).name}"
+    record = record_evaluation(evaluation, plugins=registry.plugins, functions=registry.functions, requested=requested)
+    with _open(args, create=True) as ledger:
+        entry = ledger.append(record)
+    if not entry.new:
+        print(f"standards-kernel: decision {entry.decision_id} was already recorded (seq {entry.seq}, "
+              f"{entry.created_at}); the ledger keeps that record", file=sys.stderr)
+    return entry
+
+
+# --- ledger ------------------------------------------------------------------------------------
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    path = ledger_path(args)
+    with _open(args) as ledger:
+        try:
+            result = ledger.verify(expect_head=args.expect_head)
+        except sqlite3.DatabaseError as error:  # a table or column removed by hand
+            print(f"ledger {path}: NOT intact: the schema was altered: {error}")
+            return 1
+    for warning in result.warnings:
+        print(f"standards-kernel: warning: {warning}", file=sys.stderr)
+    if args.format == "json":
+        data: dict[str, Any] = {"ledger": str(path), "intact": result.ok, "records": result.records,
+                                "standards": result.standards, "head": result.head}
+        if result.problem:
+            p = result.problem
+            data["problem"] = {"kind": p.kind, "detail": p.detail, "seq": p.seq, "decision_id": p.decision_id}
+        data["warnings"] = list(result.warnings)
+        print(canonical_json(data))
+    elif result.ok:
+        print(f"ledger {path}: intact: {result.records} records, {result.standards} standard contents; "
+              f"head {result.head}")
+    else:
+        assert result.problem is not None
+        print(f"ledger {path}: NOT intact: {result.problem.render()}")
+        print(f"  {result.records} records before it verify")
+    return 0 if result.ok else 1
+
+
+def _reading(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A ledger whose schema was altered by hand is a clear error, never a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except sqlite3.DatabaseError as error:
+            raise LedgerError(f"cannot read the ledger: {error}", file=str(ledger_path(args)),
+                              hint="run: standards-kernel ledger verify") from None
+
+    return run
+
+
+@_reading
+def cmd_list(args: argparse.Namespace) -> int:
+    with _open(args) as ledger:
+        rows = list(ledger.entries(county=args.county, standard=args.standard, since=args.since,
+                                   until=args.until, stage=args.stage, limit=args.limit))
+    for e in rows:
+        if args.format == "json":
+            print(canonical_json(e.to_dict()))
+        else:
+            print(f"{e.seq:>6}  {e.decision_id}  {e.as_of}  {e.county_code} {e.county_name}  "
+                  f"{e.standard_id}@{e.edition}  {e.stage or '-'}  {e.grade} {e.score}  recorded {e.created_at}")
+    if args.format == "text":
+        print(f"({len(rows)} record{'s' if len(rows) != 1 else ''})", file=sys.stderr)
+    return 0
+
+
+@_reading
+def cmd_show(args: argparse.Namespace) -> int:
+    from ...audit.records import check_record
+
+    with _open(args) as ledger:
+        record = ledger.get(args.decision_id)
+    if args.no_chain:
+        record = attrs.evolve(record, ledger=None)
+    sys.stdout.write(record.to_file_text())
+    problems = check_record(record)
+    if problems:
+        print(f"standards-kernel: warning: this record does not verify: {'; '.join(problems)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- replay and diff ---------------------------------------------------------------------------
+
+
+def load_record(ref: str, args: argparse.Namespace) -> EvaluationRecord:
+    """A record file (a path that exists, or ends in .json) or a decision id in the ledger."""
+    if ref.lower().endswith(".json") or Path(ref).is_file():
+        return read_record_file(ref)
+    with _open(args) as ledger:
+        return ledger.get(ref)
+
+
+@_reading
+def cmd_replay(args: argparse.Namespace) -> int:
+    record = load_record(args.record, args)
+    outcome = replay(record)
+    if args.format == "json":
+        print(canonical_json(outcome.to_dict()))
+        return 0 if outcome.identical else 1
+    versions = (f"kernel {outcome.recorded_kernel}" if outcome.recorded_kernel == outcome.replayed_kernel
+                else f"recorded under kernel {outcome.recorded_kernel}, replayed under {outcome.replayed_kernel}")
+    about = f"{outcome.standard_key} (sha256 {outcome.standard_sha256[:12]}, from the record); {versions}"
+    if outcome.identical:
+        print(f"replay {outcome.decision_id}: identical")
+        print(f"  {about}")
+        return 0
+    if outcome.error:
+        print(f"replay {outcome.decision_id}: NOT reproduced: the evaluation failed: {outcome.error}")
+    else:
+        print(f"replay {outcome.decision_id}: DIFFERENT ({len(outcome.differences)} field"
+              f"{'s' if len(outcome.differences) != 1 else ''})")
+        for d in outcome.differences:
+            print(f"  {d.render()}")
+    print(f"  {about}")
+    return 1
+
+
+@_reading
+def cmd_diff(args: argparse.Namespace) -> int:
+    a, b = load_record(args.a, args), load_record(args.b, args)
+    result = diff_records(a, b)
+    if args.format == "json":
+        print(canonical_json(result.to_dict()))
+        return 0 if result.same else 1
+    for name, record in (("A", a), ("B", b)):
+        print(f"{name} {_summary(record)}")
+    if result.same:
+        print("same: no field differs")
+        return 0
+    for section in SECTIONS:
+        diffs = result.sections[section]
+        if section == "other" and not args.all:
+            if diffs:
+                print(f"other differences in the trace (labels, parameters, sources…): {len(diffs)} (--all lists them)")
+            continue
+        if diffs:
+            print(f"{section} ({len(diffs)}):")
+            for d in diffs:
+                print(f"  {d.path}: {show(d.before)} → {show(d.after)}")
+    return 1
+
+
+def _summary(record: EvaluationRecord) -> str:
+    county = record.county
+    result = record.result
+    return (f"{record.decision_id}  {county.get('name', '')} ({county.get('code', '')})  "
+            f"{record.body['stage'] or '-'} {record.body['as_of']}  {record.standard_key}  "
+            f"→ {result.get('grade')} {result.get('score')}")
+
+
+

@@ -1,0 +1,190 @@
+"""The authoring commands: ``new``, ``test``, ``template``, ``diff-standard`` and ``merge``.
+
+Exit codes as for every command: 0 success; 1 a test case or property that does not hold; 2 bad
+input (a case file, a standard, a table that cannot be read), one message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ...errors import KernelError
+
+
+def register(commands: Any) -> None:
+    new = commands.add_parser("new", help="create a plugin package for a new standard")
+    new.add_argument("jurisdiction", help="e.g. lingnan (lower-case, the id's prefix)")
+    new.add_argument("name", help="e.g. county-education")
+    new.add_argument("--extends", metavar="ID", help="start from an installed standard (id or id@edition)")
+    new.add_argument("--edition", help="edition of the new standard (default: this year)")
+    new.add_argument("--dir", help="where to create it (default: ./standards-kernel-JURISDICTION-NAME)")
+    new.set_defaults(handler=cmd_new)
+
+    test = commands.add_parser("test", help="run test cases (*.case.toml) and/or the property suite")
+    test.add_argument("path", nargs="?", help="a case file or a directory searched for *.case.toml "
+                      "(default: the current directory, unless --properties is given)")
+    test.add_argument("--properties", metavar="ID", action="append",
+                      help="run the property suite on a standard (id, id@edition or file); repeatable")
+    test.add_argument("--only", metavar="PROPERTY", action="append", help="run only this property; repeatable")
+    test.add_argument("--max-examples", type=int, default=100, help="examples per property (default 100)")
+    test.add_argument("--seed", type=int, help="a seed, to reproduce or vary the generated examples")
+    test.add_argument("--save-failing", metavar="DIR", help="write each falsifying submission to DIR/<property>.toml")
+    test.set_defaults(handler=cmd_test)
+
+    template = commands.add_parser("template", help="a submission template listing every input a standard reads")
+    template.add_argument("standard", help="id, id@edition or a standard file")
+    template.add_argument("--format", choices=("toml", "csv"), default="toml")
+    template.add_argument("--table", choices=("schools", "townships"),
+                          help="with --format csv: the header row of that spreadsheet, for `merge`")
+    template.add_argument("--lang", choices=("en", "zh"), default="en", help="--table headers: names (en) or zh labels")
+    template.add_argument("--as-of", help="pick the edition in force on this date (YYYY-MM-DD)")
+    template.set_defaults(handler=cmd_template)
+
+    diff = commands.add_parser("diff-standard", help="what changed between two standards or editions")
+    diff.add_argument("old", help="id@edition or a standard file")
+    diff.add_argument("new", help="id@edition or a standard file")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(handler=cmd_diff)
+
+    merge = commands.add_parser("merge", help="merge school/township spreadsheets (CSV, XLSX) into a submission")
+    merge.add_argument("submission", help="the submission file (county, evaluation, data)")
+    merge.add_argument("--schools", action="append", default=[], metavar="FILE", help="a school table; repeatable")
+    merge.add_argument("--townships", action="append", default=[], metavar="FILE", help="a township table; repeatable")
+    merge.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
+    merge.add_argument("--format", choices=("toml", "json"), default="toml")
+    merge.add_argument("-o", "--output", help="write here instead of standard output")
+    merge.set_defaults(handler=cmd_merge)
+
+
+def _standard(ref: str, as_of: Any = None) -> Any:
+    import datetime as dt
+
+    from ...kernel.registry import default_registry
+
+    date = None
+    if as_of:
+        try:
+            date = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise KernelError(f"expected a date YYYY-MM-DD, got {as_of!r}") from None
+    return default_registry().resolve(ref, date)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from ...authoring.scaffold import new_standard
+
+    made = new_standard(args.jurisdiction, args.name, directory=args.dir, edition=args.edition, extends=args.extends)
+    print(f"created {made.root}/ for {made.id}@{made.edition}:")
+    for path in made.files:
+        print(f"  {path.relative_to(made.root)}")
+    module = made.standard_file.parent.relative_to(made.root)
+    print("next:")
+    print(f"  cd {made.root}")
+    print(f"  standards-kernel check {made.standard_file.relative_to(made.root)}")
+    print(f"  standards-kernel test {module}")
+    print("  python -m pip install -e . && python -m pytest")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    status = 0
+    if args.path or not args.properties:
+        status = max(status, _run_cases(args.path or "."))
+    for ref in args.properties or []:
+        status = max(status, _run_properties(ref, args))
+    return status
+
+
+def _run_cases(path: str) -> int:
+    from ...authoring.cases import run_path, summary
+
+    results, problems = run_path(path)
+    for problem in problems:
+        print(f"ERROR {problem}")
+    for result in results:
+        if result.passed:
+            print(f"PASS  {result.case.id}")
+        else:
+            print(f"FAIL  {result.report()}")
+    if not results and not problems:
+        raise KernelError(f"no test cases (*.case.toml) under {path}",
+                          hint="name a case file or a directory holding some; --properties ID runs the property suite")
+    print(summary(results) + (f"; {len(problems)} case file(s) could not be read" if problems else ""))
+    if problems:
+        return 2
+    return 0 if all(r.passed for r in results) else 1
+
+
+def _run_properties(ref: str, args: argparse.Namespace) -> int:
+    try:
+        from ...authoring import properties as testing
+    except ImportError as error:
+        raise KernelError(f"the property suite needs hypothesis ({error})",
+                          hint="pip install 'standards-kernel[test]'") from None
+    standard = testing.load(ref)
+    if args.max_examples < 1:
+        raise KernelError("--max-examples must be at least 1")
+    print(f"properties of {standard.key} ({args.max_examples} examples each"
+          + (f", seed {args.seed}" if args.seed is not None else "") + ")")
+    failed = 0
+    for report in testing.check_properties(standard, names=args.only, max_examples=args.max_examples, seed=args.seed):
+        mark = "PASS" if report.passed else "FAIL"
+        print(f"{mark}  {report.name}: {report.claim} ({report.examples} examples)")
+        if report.note:
+            print(f"      {report.note}")
+        if not report.passed:
+            failed += 1
+            print("      " + testing.format_failure(standard, report).replace("\n", "\n      "))
+            if args.save_failing and report.example is not None:
+                from ...intake.tables import dump_submission
+
+                folder = Path(args.save_failing)
+                folder.mkdir(parents=True, exist_ok=True)
+                target = folder / f"{report.name}.toml"
+                target.write_text(dump_submission(report.example), "utf-8")
+                print(f"      saved to {target}")
+    return 1 if failed else 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from ...authoring.template import render_csv, render_toml
+
+    standard = _standard(args.standard, args.as_of)
+    if args.table and args.format != "csv":
+        raise KernelError("--table writes a spreadsheet header: use it with --format csv")
+    if args.format == "csv":
+        sys.stdout.write(render_csv(standard, table=args.table, lang=args.lang))
+    else:
+        sys.stdout.write(render_toml(standard))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from ...authoring.diff import diff_standards, render_json, render_text
+
+    old, new = _standard(args.old), _standard(args.new)
+    changes = diff_standards(old, new)
+    sys.stdout.write((render_json if args.format == "json" else render_text)(old, new, changes))
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from ...intake.tables import dump_submission, dump_submission_json, read_submission_with_tables, submission_data
+
+    if not args.schools and not args.townships:
+        raise KernelError("nothing to merge", hint="give --schools FILE and/or --townships FILE")
+    submission = read_submission_with_tables(args.submission, schools=args.schools, townships=args.townships,
+                                             sheet=args.sheet)
+    if args.format == "json":
+        text = dump_submission_json(submission)
+    else:
+        text = dump_submission(submission_data(submission))
+    if args.output:
+        Path(args.output).write_text(text, "utf-8")
+        print(f"wrote {args.output}: {len(submission.schools)} schools, {len(submission.townships)} townships")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,143 @@
+"""The ``standards-kernel`` command.
+
+Exit codes: 0 success; 1 a check that did not pass (e.g. a ledger that does not verify); 2 bad
+input or usage, with one clear message on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import sys
+from collections import Counter
+from typing import Sequence
+
+from .options import date_arg
+from ...version import __version__
+from ...errors import KernelError
+from ...kernel.evaluate import evaluate
+from ...reporting.text import render_text
+from ...audit.decision import to_json
+from ...kernel.submission import read_submission
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KernelError as error:
+        print(f"standards-kernel: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="standards-kernel",
+        description="Score county education supervision standards exactly, explained and replayable.",
+    )
+    parser.add_argument("--version", action="version", version=f"standards-kernel {__version__}")
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    run = commands.add_parser("evaluate", help="evaluate a county submission under a standard")
+    run.add_argument("submission", help="submission file (.toml or .json)")
+    run.add_argument("--standard", help="standard id (id or id@edition) or path to a standard file; "
+                     "default: the submission's evaluation.standard")
+    run.add_argument("--as-of", type=date_arg, help="evaluation date YYYY-MM-DD (default: evaluation.as_of)")
+    run.add_argument("--format", choices=("text", "json", "html"), default="text",
+                     help="html: one self-contained, printable page with charts and the rectification list")
+    run.add_argument("--lang", choices=("zh", "en"), default="zh")
+    run.add_argument("--out", metavar="FILE", help="write the report to FILE instead of standard output")
+    run.add_argument("--record", action="store_true",
+                     help="append the evaluation to the ledger and print its decision_id (docs/audit.md)")
+    run.add_argument("--ledger", metavar="PATH", help="ledger file for --record (default: $STANDARDS_KERNEL_LEDGER, "
+                     "else ~/.local/share/standards-kernel/ledger.sqlite3)")
+    run.set_defaults(handler=cmd_evaluate)
+
+    check = commands.add_parser("check", help="validate a standard file and summarise it")
+    check.add_argument("standard", help="path to a standard file")
+    check.set_defaults(handler=cmd_check)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__package__}.{name}").register(commands)
+    return parser
+
+
+#: Modules that add their own subcommands: each has ``register(subparsers)``. One module per
+#: concern keeps the commands of plugins, audit and the server apart.
+COMMAND_MODULES: tuple[str, ...] = ("plugins", "audit", "batch", "report", "server", "authoring")
+
+
+
+def resolve_standard(ref: str | None, as_of: dt.date | None):  # noqa: ANN201 - Standard
+    """A standard by path (until the registry lands, ids resolve through it too)."""
+    from ...kernel.registry import default_registry
+
+    if not ref:
+        raise KernelError("no standard given", hint="name it with --standard or evaluation.standard in the submission")
+    return default_registry().resolve(ref, as_of)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    submission = read_submission(args.submission)
+    as_of = args.as_of or submission.as_of
+    standard = resolve_standard(args.standard or submission.standard, as_of)
+    evaluation = evaluate(submission, standard, as_of=as_of)
+    decision_id = None
+    if args.ledger and not args.record:
+        raise KernelError("--ledger names where --record writes", hint="add --record")
+    if args.record:  # recorded before anything is printed: no result is shown as recorded unless it is
+        from .audit import record_for_cli
+
+        decision_id = record_for_cli(args, evaluation).decision_id
+    from .report import write_output
+
+    if args.format == "json":
+        write_output(args.out, to_json(evaluation) + "\n")  # unchanged by --record: the id goes to stderr
+        if decision_id:
+            print(f"decision_id: {decision_id}", file=sys.stderr)
+    elif args.format == "html":
+        from ...reporting.html import evaluation_html
+
+        write_output(args.out, evaluation_html(evaluation, lang=args.lang, decision_id=decision_id))
+        if decision_id:
+            print(f"decision_id: {decision_id}", file=sys.stderr)
+    else:
+        text = render_text(evaluation, args.lang) + (f"decision_id: {decision_id}\n" if decision_id else "")
+        write_output(args.out, text)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ...kernel.registry import default_registry
+
+    standard = default_registry().load_path(args.standard)
+    statuses = Counter(d.citation.status for p in standard.parameters.values() for d in p.values)
+    units = sorted(u for u in standard.units if any(i.level == u for i in standard.indicators.values()))
+    print(f"{standard.key}: {standard.title.zh} / {standard.title.en}")
+    print(f"  sha256 {standard.sha256}")
+    until = standard.effective_until.isoformat() if standard.effective_until else "open-ended"
+    print(f"  in force {standard.effective_from.isoformat()} to {until}"
+          + (f"; extends {standard.extends}" if standard.extends else ""))
+    print(f"  indicators: {len(standard.indicators)} ({sum(1 for i in standard.indicators.values() if i.scoring)} scored)"
+          + (f"; unit sets: {', '.join(units)}" if units else ""))
+    print(f"  max score: {standard.max_score}")
+    gates = sorted(r.id for r in standard.rules.values() if r.kind == "gate")
+    vetoes = sorted(r.id for r in standard.rules.values() if r.kind == "veto")
+    print(f"  gates: {', '.join(gates) or 'none'}")
+    print(f"  vetoes: {', '.join(vetoes) or 'none'}")
+    print(f"  grades (best first): {', '.join(g.id for g in standard.grades)}")
+    print("  parameters by status: " + ", ".join(f"{s} {statuses[s]}" for s in sorted(statuses)))
+    assumed = sorted(p.id for p in standard.parameters.values() if any(d.citation.status == "assumed" for d in p.values))
+    if assumed:
+        print(f"  assumed (a result resting on these says so): {', '.join(assumed)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""The API's response models, as attrs classes derived from the kernel's model.
+
+One source of truth: the models a response is documented with (OpenAPI, via Litestar's attrs
+support) are made by :func:`twin` from the kernel's own attrs classes in
+:mod:`standards_kernel.kernel.model`, field by field, and :func:`dump` writes a kernel object through the
+same field list. Adding a field to ``model.Source`` therefore adds it to the API and to its
+OpenAPI document at once. The twins differ from the kernel classes only where JSON needs it:
+``Decimal`` becomes its exact text (never a binary float), a compiled ``Expression`` becomes its
+formula text, tuples become lists, and fields that are internal (the merged content, the file
+path, the evaluation order) are left out. A kernel class that needs no change is used as is.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import datetime as dt
+import functools
+import sys
+import types
+import typing
+from decimal import Decimal
+from typing import Any, Literal, Mapping, Union
+
+import attrs
+
+from ...kernel import model as m
+from ...kernel.expressions import Expression
+from ...kernel.numbers import canonical
+from ...audit.records import EvaluationRecord
+
+#: Kernel fields that are not part of the API: internals, not facts about a standard.
+DROPPED: dict[type, frozenset[str]] = {
+    m.Standard: frozenset({"content", "file", "order"}),
+    EvaluationRecord: frozenset({"body_text"}),  # the hashed text of ``body``, not a separate fact
+}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+
+
+def _api_type(tp: Any) -> Any:
+    """The JSON-facing type of a kernel field type."""
+    if tp is Decimal or tp is Expression:
+        return str
+    if attrs.has(tp):
+        return twin(tp)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (Union, types.UnionType):
+        mapped: list[Any] = []
+        for arg in args:
+            new = _api_type(arg)
+            if new not in mapped:
+                mapped.append(new)
+        return functools.reduce(lambda a, b: a | b, mapped) if len(mapped) > 1 else mapped[0]
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return list[_api_type(args[0])]  # type: ignore[misc]
+        return tuple[tuple(_api_type(a) for a in args)]  # type: ignore[misc]
+    if origin in (dict, Mapping, collections.abc.Mapping):
+        return dict[args[0], _api_type(args[1])]  # type: ignore[valid-type]
+    if origin is Literal:
+        return tp
+    return tp
+
+
+@functools.cache
+def twin(cls: type) -> type:
+    """The API model of a kernel attrs class (the class itself when JSON needs no change)."""
+    hints = _hints(cls)
+    dropped = DROPPED.get(cls, frozenset())
+    fields = {f.name: _api_type(hints[f.name]) for f in attrs.fields(cls) if f.name not in dropped}
+    if not dropped and all(fields[f.name] == hints[f.name] for f in attrs.fields(cls)):
+        return cls
+    return derive(cls.__name__, fields, doc=cls.__doc__)
+
+
+def derive(name: str, fields: Mapping[str, Any], *, doc: str | None = None) -> type:
+    """A frozen attrs class with the given fields (all present in every response)."""
+    made = attrs.make_class(name, {key: attrs.field(type=tp) for key, tp in fields.items()}, frozen=True)
+    made.__module__ = __name__
+    made.__doc__ = doc
+    return made
+
+
+def fields_of(cls: type) -> tuple[str, ...]:
+    """The names a kernel class shows in the API."""
+    dropped = DROPPED.get(cls, frozenset())
+    return tuple(f.name for f in attrs.fields(cls) if f.name not in dropped)
+
+
+def dump(value: Any) -> Any:
+    """A kernel value as plain JSON data, through the same field lists as :func:`twin`."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, Decimal)):
+        return canonical(value) if isinstance(value, Decimal) else value
+    if isinstance(value, Expression):
+        return value.text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if attrs.has(type(value)):
+        return {name: dump(getattr(value, name)) for name in fields_of(type(value))}
+    if isinstance(value, Mapping):
+        return {str(k): dump(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [dump(v) for v in value]
+    raise TypeError(f"cannot write {type(value).__name__} into an API response")
+
+
+# --- standards ------------------------------------------------------------------------------
+
+#: The fields of a standard that a listing shows; the full edition shows every field.
+SUMMARY_FIELDS = ("id", "edition", "jurisdiction", "title", "effective_from", "effective_until",
+                  "extends", "description", "sha256")
+#: Computed facts added to both views.
+COMPUTED = {"key": str, "max_score": str}
+
+StandardSummary = derive(
+    "StandardSummary",
+    {**{name: _api_type(_hints(m.Standard)[name]) for name in SUMMARY_FIELDS}, **COMPUTED},
+    doc="One edition of a standard, in brief (GET /v1/standards).",
+)
+StandardEdition = derive(
+    "StandardEdition",
+    {**{name: _api_type(_hints(m.Standard)[name]) for name in fields_of(m.Standard)}, **COMPUTED},
+    doc="One edition of a standard in full: sources, parameters with their sources and statuses, "
+        "inputs, unit sets, indicators, areas, gates and vetoes (rules), grades.",
+)
+
+
+def summary(standard: m.Standard) -> dict[str, Any]:
+    data = {name: dump(getattr(standard, name)) for name in SUMMARY_FIELDS}
+    return {**data, **_computed(standard)}
+
+
+def edition(standard: m.Standard) -> dict[str, Any]:
+    return {**dump(standard), **_computed(standard)}
+
+
+def _computed(standard: m.Standard) -> dict[str, Any]:
+    return {"key": standard.key, "max_score": canonical(standard.max_score)}
+
+
+@attrs.frozen
+class StandardList:
+    """The installed standards, one entry per edition, sorted by id then effective date."""
+
+    kernel_version: str
+    standards: list[StandardSummary]  # type: ignore[valid-type]
+
+
+@attrs.frozen
+class StandardDetail:
+    """A standard's editions (all of them for ``{id}``, one for ``{id}@{edition}``)."""
+
+    kernel_version: str
+    id: str
+    editions: list[StandardEdition]  # type: ignore[valid-type]
+
+
+# --- evaluations ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class StandardRef:
+    """Which standard an evaluation used: id, edition and the hash of its canonical content."""
+
+    id: str
+    edition: str
+    sha256: str
+    title: m.Label
+    extends: str | None
+
+
+@attrs.frozen
+class EvaluationResult:
+    """The canonical result of one evaluation (``standards-kernel evaluate --format json``).
+
+    The body is byte for byte the canonical JSON the CLI prints (keys sorted, no spaces, decimals
+    as strings). The nested tables are documented in docs/api.md; their keys are ids of the
+    standard's indicators, areas, rules and parameters.
+    """
+
+    format: Literal["standards-kernel/evaluation@1"]
+    kernel_version: str
+    input_sha256: str
+    standard: StandardRef
+    county: dict[str, str]
+    as_of: dt.date
+    stage: str | None
+    score: str
+    max_score: str
+    grade_by_score: str
+    grade: str
+    grades: list[dict[str, Any]]
+    lowered_by: list[str]
+    gates: dict[str, dict[str, Any]]
+    vetoes: dict[str, dict[str, Any]]
+    indicators: dict[str, dict[str, Any]]
+    areas: dict[str, dict[str, Any]]
+    parameters: dict[str, dict[str, Any]]
+    sources: dict[str, dict[str, Any]]
+    assumptions: list[str]
+    gaps: list[dict[str, Any]]
+    next_grade: dict[str, Any]
+
+
+# --- records --------------------------------------------------------------------------------
+
+Record = twin(EvaluationRecord)
+
+
+@attrs.frozen
+class ReplayDifference:
+    """A field whose replayed value differs (``before``/``after`` absent when the field is)."""
+
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+@attrs.frozen
+class ReplayStandard:
+    key: str
+    sha256: str
+
+
+@attrs.frozen
+class ReplayResult:
+    """The outcome of a replay (``standards-kernel replay --json``), with the serving kernel's version."""
+
+    decision_id: str
+    identical: bool
+    standard: ReplayStandard
+    recorded_kernel: str
+    replayed_kernel: str
+    differences: list[ReplayDifference]
+    kernel_version: str
+    error: str | None = None
+
+
+# --- service --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class PluginStatus:
+    name: str
+    distribution: str
+    version: str
+
+
+@attrs.frozen
+class Health:
+    """The service is up; what it serves."""
+
+    status: Literal["ok"]
+    kernel_version: str
+    standards: int
+    plugins: list[PluginStatus]
+    plugin_errors: list[str]
+    ledger: bool  # whether ?record=true and /v1/records are available

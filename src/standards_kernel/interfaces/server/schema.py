@@ -1,0 +1,349 @@
+"""The JSON Schema (2020-12) of a county submission, generic or for one standard.
+
+Built from three things, never written by hand: the input vocabulary (every name a submission may
+carry, with its type), the standard's own inputs (``<jurisdiction>.<name>``), and what the standard
+reads (the names its indicators, unit filters and checks look up). The schema describes the
+canonical, flat form of a submission (dotted names such as ``students.primary``); the API also
+accepts nested objects (``{"students": {"primary": 3}}``), which the kernel flattens.
+
+``required`` lists only what the standard reads on every path: county inputs of ``input``
+indicators and of formulas outside ``if``/``and``/``or`` (a formula with a published fallback
+needs either its inputs or the fallback), the fields a unit filter reads, and the fields read
+for every unit of an unfiltered unit set (for a segment view, of every school that has students
+in that segment). Everything the standard reads is listed under ``x-read-by``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+from ...kernel import model as m
+from ...kernel.model import SEGMENTS
+from ...kernel.expressions import Expression, Node
+from ...kernel.submission import HEADER_KEYS, STAGES
+from ...kernel.vocabulary import lookup, vocabulary
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SYNTHESISED = {"students", "segment", "share"}  # names a segment view adds (see evaluate.segment_view)
+BASE_LEVEL = {"schools": "school", "townships": "township"}
+
+# Numbers as text: the exact form a client should send to keep every digit (no exponent).
+_DECIMAL = r"^\s*[+-]?[0-9]+(\.[0-9]+)?\s*$"
+_NON_NEGATIVE = r"^\s*\+?[0-9]+(\.[0-9]+)?\s*$"
+_WHOLE = r"^\s*\+?[0-9]+(\.0+)?\s*$"
+_PERCENT = r"^\s*\+?[0-9]+(\.[0-9]+)?\s*%?\s*$"
+
+
+def value_schema(spec: m.InputSpec) -> dict[str, Any]:
+    """The schema of one input's value, by its vocabulary type."""
+    kind = spec.type
+    if kind == "text":
+        schema: dict[str, Any] = {"type": "string"}
+        if spec.choices:
+            schema["enum"] = list(spec.choices)
+    elif kind == "bool":
+        schema = {"type": "boolean"}
+    elif kind == "count":
+        schema = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": _WHOLE}]}
+    elif kind == "fact":
+        schema = {"anyOf": [{"type": "boolean"}, {"type": "integer", "minimum": 0},
+                            {"type": "string", "pattern": _WHOLE}]}
+    elif kind == "rate":
+        schema = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                            {"type": "string", "pattern": _PERCENT}],
+                  "description": 'a fraction in [0, 1], or text such as "92.37%"'}
+    elif kind == "decimal":
+        schema = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _DECIMAL}]}
+    else:  # amount, points
+        schema = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": _NON_NEGATIVE}]}
+    label = spec.label.en or spec.label.zh
+    schema["title"] = label
+    notes = [spec.label.zh] if spec.label.zh and spec.label.zh != label else []
+    if spec.unit:
+        notes.append(f"unit: {spec.unit}")
+    if spec.table:
+        notes.append(f"statistical table: {spec.table}")
+    if notes:
+        schema["description"] = "; ".join(notes + ([schema["description"]] if "description" in schema else []))
+    schema["x-type"] = kind
+    return schema
+
+
+# --- what a standard reads -----------------------------------------------------------------
+
+
+def always_read(node: Node) -> set[str]:
+    """Names read on every evaluation of the formula (``if`` and ``and``/``or`` may skip a part)."""
+    if node.kind == "name":
+        return {str(node.value)}
+    if node.kind == "call" and node.value == "if":
+        return always_read(node.args[0])
+    if node.kind == "op" and node.value in ("and", "or"):
+        return always_read(node.args[0])
+    found: set[str] = set()
+    for arg in node.args:
+        found |= always_read(arg)
+    return found
+
+
+class Reads:
+    """What a standard reads from a submission, by level, and what it reads on every path."""
+
+    def __init__(self, standard: m.Standard) -> None:
+        self.std = standard
+        self.by: dict[str, dict[str, set[str]]] = {lvl: defaultdict(set) for lvl in ("county", "school", "township")}
+        self.county_required: set[str] = set()
+        self.county_alternatives: list[tuple[set[str], str]] = []  # (formula inputs, published fallback)
+        # (level, segment or None) -> fields read for every unit of that level (and segment)
+        self.unit_required: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+        for unit in standard.units.values():
+            if unit.where is not None:
+                self.unit_reads(unit, unit.where.names, f"units.{unit.id}.where",
+                                required=always_read(unit.where.tree))
+        for ind in standard.indicators.values():
+            if ind.level == "county":
+                self.county_indicator(ind)
+            else:
+                self.unit_indicator(ind, standard.units[ind.level])
+
+    def computed(self, name: str) -> bool:
+        return name in self.std.parameters or name in self.std.indicators
+
+    def county_indicator(self, ind: m.Indicator) -> None:
+        if ind.input is not None:
+            self.read("county", [ind.input], ind.id)
+            self.county_required.add(ind.input)
+        if ind.formula is not None:
+            names = {n for n in ind.formula.names if not self.computed(n)}
+            self.read("county", names, ind.id)
+            always = {n for n in always_read(ind.formula.tree) if not self.computed(n)}
+            if ind.fallback_input is not None:
+                self.read("county", [ind.fallback_input], ind.id)
+                self.county_alternatives.append((always, ind.fallback_input))
+            else:
+                self.county_required |= always
+        for expr in self.other_expressions(ind):
+            self.read("county", [n for n in expr.names if not self.computed(n)], ind.id)
+        if ind.aggregate is not None:
+            unit = self.std.units[ind.aggregate.over]
+            fields = [n for n in (ind.aggregate.of, ind.aggregate.weight) if n and not self.computed(n)]
+            self.unit_reads(unit, fields, ind.id, required=set(fields))
+
+    def unit_indicator(self, ind: m.Indicator, unit: m.UnitSet) -> None:
+        names: set[str] = set()
+        always: set[str] = set()
+        if ind.input is not None:
+            names.add(ind.input)
+            always.add(ind.input)
+        if ind.formula is not None:
+            names |= ind.formula.names
+            if ind.fallback_input is None:
+                always |= always_read(ind.formula.tree)
+            else:
+                names.add(ind.fallback_input)
+        for expr in self.other_expressions(ind):
+            names |= expr.names
+        names = {n for n in names if not self.computed(n)}
+        self.unit_reads(unit, names, ind.id, required={n for n in always if not self.computed(n)})
+
+    @staticmethod
+    def other_expressions(ind: m.Indicator) -> Iterable[Expression]:
+        if ind.check is not None:
+            yield ind.check.limit
+        if ind.scoring is not None:
+            for expr in (ind.scoring.target, ind.scoring.when):
+                if expr is not None:
+                    yield expr
+
+    def unit_reads(self, unit: m.UnitSet, names: Iterable[str], by: str, *, required: set[str]) -> None:
+        level = BASE_LEVEL[unit.base]
+        for name in names:
+            if unit.segment is not None and name in SYNTHESISED:
+                if name != "students":
+                    continue
+                field = f"students.{unit.segment}"
+            else:
+                field = self.field_of(level, name, unit.segment)
+            self.by[level][field].add(by)
+            # A filter may leave a unit out, so only an unfiltered set (or the filter's own names)
+            # makes a field necessary for every unit.
+            if name in required and (unit.where is None or by.startswith("units.")):
+                self.unit_required[(level, unit.segment)].add(field)
+
+    def field_of(self, level: str, name: str, segment: str | None) -> str:
+        if segment is not None and self.spec(level, f"{name}.{segment}") is not None:
+            return f"{name}.{segment}"
+        return name
+
+    def spec(self, level: str, name: str) -> m.InputSpec | None:
+        return lookup(level, name, self.std.inputs)
+
+    def read(self, level: str, names: Iterable[str], by: str) -> None:
+        for name in names:
+            self.by[level][name].add(by)
+
+
+# --- the schema ----------------------------------------------------------------------------
+
+
+def _splits(name: str) -> list[tuple[str, str]]:
+    """Every way to write a dotted name as a key holding an object: ``a.b.c`` → (a, b.c), (a.b, c)."""
+    parts = name.split(".")
+    return [(".".join(parts[:i]), ".".join(parts[i:])) for i in range(1, len(parts))]
+
+
+def _object(entries: dict[str, dict[str, Any]], patterns: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """An object accepting each dotted name flat or nested at any dot (the kernel flattens both).
+
+    ``entries``: name → value schema; ``patterns``: name prefixes (``funding``) whose one further
+    segment is any name (``funding.*``) → value schema.
+    """
+    properties: dict[str, Any] = dict(entries)
+    pattern_properties: dict[str, Any] = {}
+    nested: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for name, schema in entries.items():
+        for head, tail in _splits(name):
+            nested.setdefault(head, ({}, {}))[0][tail] = schema
+    for prefix, schema in patterns.items():
+        pattern_properties["^" + re.escape(prefix) + r"\.[^.]+$"] = schema
+        nested.setdefault(prefix, ({}, {}))[1][""] = schema
+        for head, tail in _splits(prefix):
+            nested.setdefault(head, ({}, {}))[1][tail] = schema
+    for head, (inner, inner_patterns) in sorted(nested.items()):
+        if head in properties:
+            continue  # a name that is also a prefix: only the value is meant
+        any_name = inner_patterns.pop("", None)
+        child = _object(inner, inner_patterns)
+        if any_name is not None:
+            child.setdefault("patternProperties", {})[r"^[^.]+$"] = any_name
+        properties[head] = child
+    schema: dict[str, Any] = {"type": "object", "properties": dict(sorted(properties.items())),
+                              "additionalProperties": False}
+    if pattern_properties:
+        schema["patternProperties"] = pattern_properties
+    return schema
+
+
+def requirement(name: str) -> dict[str, Any]:
+    """The schema that ``name`` is present, flat or nested at any dot."""
+    options: list[dict[str, Any]] = [{"required": [name]}]
+    for head, tail in _splits(name):
+        options.append({"required": [head], "properties": {head: requirement(tail)}})
+    return options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def _all_present(names: Iterable[str]) -> list[dict[str, Any]]:
+    return [requirement(n) for n in sorted(names)]
+
+
+def _level_object(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | None) -> dict[str, Any]:
+    entries: dict[str, dict[str, Any]] = {}
+    patterns: dict[str, dict[str, Any]] = {}
+    for name, spec in vocabulary()[level].items():
+        if name.endswith(".*"):
+            patterns[name[:-2]] = value_schema(spec)
+        else:
+            entries[name] = value_schema(spec)
+    for name, spec in sorted(inputs.items()):
+        if spec.level == level:
+            entries[name] = value_schema(spec)
+    if reads is not None:
+        for name, by in reads.by[level].items():
+            base = entries.get(name)
+            if base is None and "." in name:
+                base = patterns.get(name.rsplit(".", 1)[0])
+            if base is not None:
+                entries[name] = {**base, "x-read-by": sorted(by)}
+    return _object(entries, patterns)
+
+
+def _unit_schema(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | None) -> dict[str, Any]:
+    schema = _level_object(level, inputs, reads)
+    schema["properties"]["id"] = {**schema["properties"]["id"], "minLength": 1, "pattern": r"\S"}
+    schema["required"] = ["id"]
+    conditions: list[dict[str, Any]] = []
+    if level == "school":
+        # The kernel needs students in at least one segment (a closed school is left out).
+        conditions.append({"anyOf": [requirement(f"students.{s}") for s in SEGMENTS]})
+    if reads is not None:
+        conditions += _all_present(reads.unit_required.get((level, None), set()) - {"id"})
+        for segment in SEGMENTS:
+            needed = reads.unit_required.get((level, segment), set()) - {f"students.{segment}"}
+            if needed:
+                key = f"students.{segment}"
+                conditions.append({
+                    "if": {"allOf": [requirement(key), {"properties": {key: {"not": {"const": 0}}}}]},
+                    "then": {"allOf": _all_present(needed)},
+                })
+    if conditions:
+        schema["allOf"] = conditions
+    return schema
+
+
+def submission_schema(standard: m.Standard | None = None, *, standards: Iterable[m.Standard] = ()) -> dict[str, Any]:
+    """The JSON Schema of a submission for ``standard``, or, without one, for any of ``standards``
+    (the vocabulary and the own inputs of them all)."""
+    reads = Reads(standard) if standard is not None else None
+    inputs: dict[str, m.InputSpec] = dict(standard.inputs) if standard is not None else {}
+    if standard is None:
+        for other in standards:
+            inputs.update(other.inputs)
+    header = {
+        "county": {name: {"type": "string"} for name in sorted(HEADER_KEYS["county"])},
+        "evaluation": {
+            "as_of": {"type": "string", "format": "date", "description": "evaluation date YYYY-MM-DD"},
+            "evaluator": {"type": "string"},
+            "stage": {"enum": list(STAGES)},
+            "standard": {"type": "string", "description": "a standard id, or id@edition"},
+        },
+    }
+    if standard is not None:
+        header["evaluation"]["standard"] = {"enum": [standard.id, standard.key]}
+    evaluation: dict[str, Any] = {"type": "object", "properties": header["evaluation"], "additionalProperties": False}
+    if standard is not None:
+        evaluation["required"] = ["as_of"]
+    data = _level_object("county", inputs, reads)
+    if reads is not None:
+        needed = _all_present(reads.county_required)
+        for formula_inputs, fallback in reads.county_alternatives:
+            if formula_inputs:
+                needed.append({"anyOf": [{"allOf": _all_present(formula_inputs)}, requirement(fallback)]})
+        if needed:
+            data["allOf"] = needed
+    properties: dict[str, Any] = {
+        "format": {"description": "an optional format marker; not read"},
+        "county": {"type": "object", "properties": header["county"], "additionalProperties": False},
+        "evaluation": evaluation,
+        "data": data,
+        "schools": {"type": "array", "items": _unit_schema("school", inputs, reads)},
+        "townships": {"type": "array", "items": _unit_schema("township", inputs, reads)},
+    }
+    schema: dict[str, Any] = {
+        "$schema": SCHEMA_DIALECT,
+        "title": f"County submission for {standard.key}" if standard else "County submission",
+        "description": (
+            "A county's data for one evaluation, in the flat form (dotted names); nested objects "
+            "are accepted too. Numbers may be JSON numbers or text and are read exactly as "
+            "decimals. Names are those of the input vocabulary" + (
+                f" plus the own inputs of {standard.key}; x-read-by names the indicators, unit "
+                "filters and checks that read each field." if standard else
+                " plus the own inputs (<jurisdiction>.<name>) of the installed standards."
+            )
+        ),
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if standard is not None:
+        schema["x-standard"] = {"id": standard.id, "edition": standard.edition, "sha256": standard.sha256}
+        required = ["evaluation"]
+        if data.get("allOf"):
+            required.append("data")
+        if reads and any(reads.unit_required.get(("school", s)) for s in (None, *SEGMENTS)):
+            required.append("schools")
+        if reads and any(reads.unit_required.get(("township", s)) for s in (None, *SEGMENTS)):
+            required.append("townships")
+        schema["required"] = required
+    return schema

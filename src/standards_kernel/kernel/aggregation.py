@@ -1,0 +1,359 @@
+"""Aggregation of per-unit values to the county, and the splitting of combined schools.
+
+Difference coefficient (差异系数)
+---------------------------------
+教育部 教督〔2012〕3号 《县域义务教育均衡发展督导评估暂行办法》 judges the balance between
+schools by the difference coefficient of each resource indicator, computed separately for
+primary schools and for junior middle schools; 教督〔2017〕6号 (优质均衡) keeps the same
+calculation. The provincial calculation notes (县域义务教育校际均衡指标计算方法, worked on
+books per student) weight every school by its enrolment. For the schools ``i`` of one segment,
+with enrolment ``P_i`` and indicator value ``X_i`` (e.g. books per student ``R_i / P_i``)::
+
+    P  = Σ P_i
+    X̄  = Σ P_i·X_i / P                        county total resource / county students
+    S  = sqrt( Σ (P_i / P)·(X_i − X̄)² )       enrolment-weighted population SD (no n − 1)
+    CV = S / X̄
+
+The 2012 composite (综合差异系数) is the plain mean of the eight single-indicator CVs
+(:func:`mean`).
+
+Every operation runs in :data:`~standards_kernel.kernel.numbers.KERNEL_CONTEXT`; there is no binary
+floating point. Sums are taken over sorted terms, so that the rounding of partial sums to
+28 digits does not depend on the order in which the units arrive.
+
+Combined schools (九年一贯制, 完全中学, 十二年一贯制) report their physical resources for the
+whole school; :func:`segment_shares` gives each segment its part under the national weights.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Final
+
+import attrs
+
+from ..errors import EvaluationError, NumberError
+from .numbers import KERNEL_CONTEXT, is_number
+from .numbers import sqrt as _sqrt
+
+__all__ = [
+    "CVResult",
+    "Check",
+    "KOfNResult",
+    "NATIONAL_SEGMENT_WEIGHTS",
+    "SPLIT_RESOURCES",
+    "all_true",
+    "any_true",
+    "count",
+    "count_true",
+    "k_of_n",
+    "maximum",
+    "mean",
+    "minimum",
+    "segment_shares",
+    "total",
+    "weighted_cv",
+    "weighted_mean",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _number(value: object, where: str) -> Decimal:
+    """A finite Decimal from a Decimal or int; bools, floats, text and the rest are refused."""
+    if isinstance(value, bool):
+        raise NumberError(f"expected a number, got a boolean ({value!r})", path=where)
+    if not is_number(value):
+        kind = type(value).__name__
+        raise NumberError(f"expected a Decimal or int, got {kind} ({value!r})", path=where)
+    result = Decimal(value)  # type: ignore[arg-type]  (is_number checked above)
+    if not result.is_finite():
+        raise NumberError(f"expected a finite number, got {value!r}", path=where)
+    return result
+
+
+def _numbers(values: Iterable[object], where: str) -> list[Decimal]:
+    return [_number(v, where) for v in values]
+
+
+def _key(d: Decimal) -> tuple[object, ...]:
+    # Value first, then the representation, so that equal values written differently
+    # (Decimal("1.0") and Decimal("1")) also sort the same way whatever the input order.
+    return (d, d.as_tuple())
+
+
+def _sum(terms: Iterable[Decimal]) -> Decimal:
+    """Σ of the terms in ascending order, in the kernel context (order independent)."""
+    # Decimal sums are rounded to 28 digits after every addition, so the last digit of a long
+    # sum can depend on the order of the terms. Sorting the terms (the products P_i·X_i, the
+    # P_i·d_i², ...) first makes every sum a function of the set of units alone, whatever order
+    # the data arrived in.
+    result = Decimal(0)
+    with decimal.localcontext(KERNEL_CONTEXT):
+        for term in sorted(terms, key=_key):
+            result += term
+    return result
+
+
+def _flags(flags: Iterable[object], where: str) -> list[bool]:
+    result = list(flags)
+    for flag in result:
+        if not isinstance(flag, bool):
+            raise EvaluationError(f"expected a boolean, got {type(flag).__name__} ({flag!r})", path=where)
+    return result
+
+
+def _weighted(
+    values: Sequence[object], weights: Sequence[object], where: str
+) -> list[tuple[Decimal, Decimal]]:
+    """Validated (weight, value) pairs with weight > 0; errors name ``where``."""
+    values, weights = list(values), list(weights)
+    if len(values) != len(weights):
+        raise NumberError(f"{len(values)} values but {len(weights)} weights", path=where)
+    if not values:
+        raise NumberError("no units to aggregate", path=where)
+    pairs = []
+    for x, w in zip(values, weights):
+        x, w = _number(x, where), _number(w, where)
+        if w < 0:
+            raise NumberError(f"negative weight {w}", path=where)
+        if w > 0:  # zero-weight units (no students) contribute nothing and are dropped
+            pairs.append((w, x))
+    if not pairs:
+        raise NumberError("total weight is zero (no students)", path=where)
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------
+# difference coefficient
+
+
+@attrs.frozen
+class CVResult:
+    """Weighted mean, population SD and CV of one indicator; ``units`` counts units with weight > 0."""
+
+    mean: Decimal
+    sd: Decimal
+    cv: Decimal
+    units: int
+    total_weight: Decimal
+
+
+def weighted_cv(
+    values: Sequence[Decimal | int],
+    weights: Sequence[Decimal | int],
+    *,
+    where: str = "difference coefficient",
+) -> CVResult:
+    """Enrolment-weighted difference coefficient ``CV = S / X̄`` (教督〔2012〕3号).
+
+    ``values[i]`` is the indicator of unit ``i`` and ``weights[i]`` its enrolment. Units with
+    weight 0 are ignored. Raises :class:`NumberError` naming ``where`` when the lengths differ,
+    there are no units, a weight is negative, the total weight is 0, or the mean is 0.
+    """
+    pairs = _weighted(values, weights, where)
+    with decimal.localcontext(KERNEL_CONTEXT):
+        total_weight = _sum(w for w, _ in pairs)
+        if len({x for _, x in pairs}) == 1:
+            # One value throughout: the spread is exactly 0, and the mean is that value (not a
+            # Σ P·X / P that could differ from it in the 28th digit).
+            x_bar, sd = min((x for _, x in pairs), key=_key), Decimal(0)
+        else:
+            x_bar = _sum(w * x for w, x in pairs) / total_weight
+            # Σ (P_i/P)·d_i² computed as Σ P_i·d_i² / P: the same quantity, one division.
+            variance = _sum(w * (x - x_bar) ** 2 for w, x in pairs) / total_weight
+            sd = _sqrt(variance)
+        if x_bar == 0:
+            raise NumberError("CV undefined when the county mean is 0", path=where)
+        cv = sd / x_bar
+    return CVResult(mean=x_bar, sd=sd, cv=cv, units=len(pairs), total_weight=total_weight)
+
+
+# ---------------------------------------------------------------------------------------------
+# plain aggregations
+
+
+def total(values: Iterable[Decimal | int], *, where: str = "total") -> Decimal:
+    """Σ of the values (0 when there are none), summed in sorted order."""
+    return _sum(_numbers(values, where))
+
+
+def minimum(values: Iterable[Decimal | int], *, where: str = "minimum") -> Decimal:
+    """The smallest value; no values is a :class:`NumberError` naming ``where``."""
+    numbers = _numbers(values, where)
+    if not numbers:
+        raise NumberError("minimum of no values", path=where)
+    return min(numbers, key=_key)
+
+
+def maximum(values: Iterable[Decimal | int], *, where: str = "maximum") -> Decimal:
+    """The largest value; no values is a :class:`NumberError` naming ``where``."""
+    numbers = _numbers(values, where)
+    if not numbers:
+        raise NumberError("maximum of no values", path=where)
+    return max(numbers, key=_key)
+
+
+def count(values: Iterable[object], *, where: str = "count") -> int:
+    """The number of units (0 when there are none)."""
+    return len(list(values))
+
+
+def count_true(flags: Iterable[bool], *, where: str = "count true") -> int:
+    """How many flags are ``True``; a non-boolean is an :class:`EvaluationError`."""
+    return sum(1 for flag in _flags(flags, where) if flag)
+
+
+def all_true(flags: Iterable[bool], *, where: str = "all true") -> bool:
+    """Every flag is ``True`` (``True`` for no flags)."""
+    return all(_flags(flags, where))
+
+
+def any_true(flags: Iterable[bool], *, where: str = "any true") -> bool:
+    """At least one flag is ``True`` (``False`` for no flags)."""
+    return any(_flags(flags, where))
+
+
+def mean(values: Iterable[Decimal | int], *, where: str = "mean") -> Decimal:
+    """Unweighted arithmetic mean (e.g. the 2012 composite = mean of the 8 CVs)."""
+    numbers = _numbers(values, where)
+    if not numbers:
+        raise NumberError("mean of no values", path=where)
+    with decimal.localcontext(KERNEL_CONTEXT):
+        return _sum(numbers) / len(numbers)
+
+
+def weighted_mean(
+    values: Sequence[Decimal | int],
+    weights: Sequence[Decimal | int],
+    *,
+    where: str = "weighted mean",
+) -> Decimal:
+    """``Σ w·x / Σ w``; errors as for :func:`weighted_cv` (lengths, none, negative, zero total)."""
+    pairs = _weighted(values, weights, where)
+    with decimal.localcontext(KERNEL_CONTEXT):
+        return _sum(w * x for w, x in pairs) / _sum(w for w, _ in pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# k of n with a floor on the misses (2017: 至少6项达到要求，余项不能低于要求的85%)
+
+
+@attrs.frozen
+class Check:
+    """One indicator of one unit against its threshold."""
+
+    name: str
+    value: Decimal
+    limit: Decimal
+    higher_is_better: bool = True
+
+
+@attrs.frozen
+class KOfNResult:
+    passed: bool
+    met: tuple[str, ...]
+    missed: tuple[str, ...]
+    below_floor: tuple[str, ...]
+    k: int
+    n: int
+
+
+def k_of_n(
+    checks: Sequence[Check], k: int, floor: Decimal | None = None, *, where: str = "k of n"
+) -> KOfNResult:
+    """Pass when at least ``k`` checks are met and no missed check falls below the floor.
+
+    Met: ``value ≥ limit`` (higher is better) or ``value ≤ limit`` (lower is better). Below the
+    floor, for a missed check: ``value < floor·limit`` or, lower being better,
+    ``value > limit / floor``. ``0 ≤ k ≤ n`` and ``0 < floor ≤ 1``, else :class:`NumberError`.
+    """
+    checks = list(checks)
+    n = len(checks)
+    if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k <= n:
+        raise NumberError(f"k must be an integer from 0 to {n}, got {k!r}", path=where)
+    if floor is not None:
+        floor = _number(floor, where)
+        if not 0 < floor <= 1:
+            raise NumberError(f"floor must be in (0, 1], got {floor}", path=where)
+    names = [c.name for c in checks]
+    if len(set(names)) != n:
+        raise NumberError("check names must be unique", path=where)
+    met, missed, below = [], [], []
+    with decimal.localcontext(KERNEL_CONTEXT):
+        for c in checks:
+            value, limit = _number(c.value, f"{where}: {c.name}"), _number(c.limit, f"{where}: {c.name}")
+            ok = value >= limit if c.higher_is_better else value <= limit
+            (met if ok else missed).append(c.name)
+            if not ok and floor is not None:
+                if (value < floor * limit) if c.higher_is_better else (value > limit / floor):
+                    below.append(c.name)
+    return KOfNResult(
+        passed=len(met) >= k and not below,
+        met=tuple(sorted(met)),
+        missed=tuple(sorted(missed)),
+        below_floor=tuple(sorted(below)),
+        k=k,
+        n=n,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# combined schools
+
+#: Weight of one student of each segment relative to a primary pupil (national rule:
+#: 九年一贯制 primary:junior = 1:1.1, 完全中学 junior:senior = 1:1.2, 十二年一贯制 1:1.1:1.32).
+NATIONAL_SEGMENT_WEIGHTS: Final[Mapping[str, Decimal]] = {
+    "primary": Decimal(1),
+    "junior": Decimal("1.1"),
+    "senior": Decimal("1.32"),
+}
+
+#: The physical resources of a combined school that are split between its segments; teacher
+#: counts are reported per segment and are not split.
+SPLIT_RESOURCES: Final = (
+    "teaching_aux_area_m2",
+    "sports_area_m2",
+    "equipment_value_yuan",
+    "computers",
+    "books",
+)
+
+
+def segment_shares(
+    students: Mapping[str, int],
+    weights: Mapping[str, Decimal] = NATIONAL_SEGMENT_WEIGHTS,
+    *,
+    where: str = "school",
+) -> dict[str, Decimal]:
+    """Share of each segment with students: ``w_s·n_s / Σ_t w_t·n_t``.
+
+    Only segments with ``n_s > 0`` appear, in the order of ``weights``. Raises
+    :class:`NumberError` naming ``where`` for an unknown segment, a count that is not a
+    non-negative integer, a non-positive weight, or no students at all.
+    """
+    for name, n in students.items():
+        if name not in weights:
+            known = ", ".join(weights)
+            raise NumberError(f"unknown segment {name!r}", path=where, hint=f"use one of {known}")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise NumberError(
+                f"students of segment {name!r} must be a non-negative integer, got {n!r}", path=where
+            )
+    with decimal.localcontext(KERNEL_CONTEXT):
+        weighted: dict[str, Decimal] = {}
+        for name, w in weights.items():
+            n = students.get(name, 0)
+            if n > 0:
+                w = _number(w, where)
+                if w <= 0:
+                    raise NumberError(f"weight of segment {name!r} must be positive, got {w}", path=where)
+                weighted[name] = w * n
+        if not weighted:
+            raise NumberError("no students in any segment", path=where)
+        whole = _sum(weighted.values())
+        return {name: part / whole for name, part in weighted.items()}

@@ -1,0 +1,124 @@
+"""Exact numbers: every value that enters scoring is a ``Decimal`` (or an ``int``).
+
+Numbers are parsed from the text of the input, never through binary floating point. All
+arithmetic in the kernel runs inside :data:`KERNEL_CONTEXT`, a fixed and declared decimal context,
+so that every machine computes the same digits (square roots included). Rounding happens only
+where a standard declares it, through :func:`round_to`.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+from typing import Final
+
+from ..errors import NumberError
+
+#: The one arithmetic context of the kernel: 28 significant digits (Python's default precision,
+#: fixed here so that a caller's global context cannot change a result), banker's rounding of the
+#: 28th digit, and traps on every operation that would hide a mistake.
+KERNEL_CONTEXT: Final = decimal.Context(
+    prec=28,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emin=-999999,
+    Emax=999999,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+#: Rounding modes a standard may declare, by the name used in standard files.
+ROUNDING_MODES: Final = {
+    "ROUND_HALF_UP": decimal.ROUND_HALF_UP,  # 四舍五入
+    "ROUND_HALF_EVEN": decimal.ROUND_HALF_EVEN,
+    "ROUND_HALF_DOWN": decimal.ROUND_HALF_DOWN,
+    "ROUND_UP": decimal.ROUND_UP,
+    "ROUND_DOWN": decimal.ROUND_DOWN,
+    "ROUND_CEILING": decimal.ROUND_CEILING,
+    "ROUND_FLOOR": decimal.ROUND_FLOOR,
+}
+
+Number = Decimal | int
+#: Decimal exponents the kernel accepts from input (zero aside): magnitudes 1e-30 to 9.99…e30.
+#: Compared with ``Decimal.adjusted()``, which does no arithmetic and so cannot overflow.
+MIN_EXPONENT: Final = -30
+MAX_EXPONENT: Final = 30
+
+
+def to_decimal(value: object, *, where: str = "value") -> Decimal:
+    """Convert an input value to a finite ``Decimal``, exactly.
+
+    Accepts ``Decimal``, ``int`` and numeric text (``"0.03"``, ``"45584"``). A ``float`` is
+    accepted only from the Python API and converted through its shortest ``repr`` (``0.1`` becomes
+    ``Decimal("0.1")``, not the binary expansion); files and JSON are parsed straight to Decimal
+    and never reach this branch. ``bool``, NaN and infinities are rejected, naming ``where``.
+    """
+    if isinstance(value, bool):
+        raise NumberError(f"expected a number, got a boolean ({value!r})", path=where)
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip().replace("_", "")
+        try:
+            result = Decimal(text)
+        except decimal.InvalidOperation:
+            raise NumberError(f"expected a number, got the text {value!r}", path=where) from None
+    else:
+        raise NumberError(f"expected a number, got {type(value).__name__}", path=where)
+    if not result.is_finite():
+        raise NumberError(f"expected a finite number, got {value!r}", path=where)
+    if result and not MIN_EXPONENT <= result.adjusted() <= MAX_EXPONENT:
+        # Far outside any count, area or sum of money; such magnitudes only make the 28-digit
+        # context overflow, underflow to 0 in print, or take minutes in exact gap arithmetic.
+        raise NumberError(f"{value} is outside the kernel's range (magnitudes 1e-30 to 1e31)", path=where)
+    return result
+
+
+def is_number(value: object) -> bool:
+    """True for the kernel's numeric values (``Decimal`` or ``int``, never ``bool``)."""
+    kind = type(value)  # exact types: a bool is an int subclass and must not count (hot path)
+    return kind is Decimal or kind is int or (kind is not bool and isinstance(value, (Decimal, int)))
+
+
+def canonical(value: Decimal | int) -> str:
+    """The canonical text of a number: no exponent, no trailing zeros, no negative zero.
+
+    Equal values give equal text (``Decimal("3.0")`` and ``Decimal("3")`` both give ``"3"``),
+    which is what canonical JSON and content hashes need.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not value.is_finite():
+        raise NumberError(f"cannot serialise the non-finite number {value}")
+    if value.is_zero():
+        return "0"
+    text = format(value.normalize(KERNEL_CONTEXT), "f")
+    return text
+
+
+def round_to(value: Decimal, places: int, mode: str) -> Decimal:
+    """Round ``value`` to ``places`` decimal places with a declared mode (e.g. ``ROUND_HALF_UP``)."""
+    try:
+        rounding = ROUNDING_MODES[mode]
+    except KeyError:
+        raise NumberError(
+            f"unknown rounding mode {mode!r}", hint="use one of " + ", ".join(sorted(ROUNDING_MODES))
+        ) from None
+    exponent = Decimal(1).scaleb(-places)
+    return Decimal(value).quantize(exponent, rounding=rounding, context=KERNEL_CONTEXT)
+
+
+def sqrt(value: Decimal) -> Decimal:
+    """Square root in the kernel context (correctly rounded to 28 digits, the same everywhere)."""
+    if value < 0:
+        raise NumberError(f"square root of a negative number ({value})")
+    return KERNEL_CONTEXT.sqrt(Decimal(value))
+
+
+def divide(numerator: Number, denominator: Number, *, where: str = "division") -> Decimal:
+    """``numerator / denominator`` in the kernel context; a zero denominator names ``where``."""
+    if denominator == 0:
+        raise NumberError("division by zero", path=where)
+    return KERNEL_CONTEXT.divide(Decimal(numerator), Decimal(denominator))

@@ -1,0 +1,260 @@
+"""County submissions: read from TOML or JSON, checked against the vocabulary, made canonical.
+
+A submission has a header (``[county]``, ``[evaluation]``), county-level inputs (``[data]``),
+and unit records (``[[schools]]``, ``[[townships]]``). Numbers are parsed from their text straight
+to ``Decimal``; nested tables flatten to dotted names (``students.primary``). Units are kept sorted
+by id, so the order a county lists its schools in never changes a result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+import attrs
+
+from ..errors import KernelError, SubmissionError
+from .formats import canonical_json, load_text, sha256_text
+from .locate import locate_line
+from .numbers import canonical
+from .model import SEGMENTS
+from .vocabulary import coerce, lookup, suggest
+
+STAGES = ("self", "municipal_review", "provincial", "national")
+HEADER_KEYS = {
+    "county": {"code", "name", "province"},
+    "evaluation": {"as_of", "stage", "evaluator", "standard"},
+}
+TOP_KEYS = {"format", "county", "evaluation", "data", "schools", "townships"}
+Value = Decimal | int | bool | str
+
+
+@attrs.frozen
+class Unit:
+    """A school or township record: its id and its values by vocabulary name."""
+
+    id: str
+    values: Mapping[str, Value]
+    index: int  # position in the file, for error messages
+
+
+@attrs.frozen
+class Submission:
+    county: Mapping[str, str]
+    as_of: dt.date | None
+    stage: str | None
+    evaluator: str | None
+    standard: str | None
+    data: Mapping[str, Value]
+    schools: tuple[Unit, ...]
+    townships: tuple[Unit, ...]
+    file: str = ""
+
+    def canonical(self) -> dict[str, Any]:
+        """The submission as canonical JSON data: sorted, decimals as text, units by id."""
+        evaluation = {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "evaluator": self.evaluator,
+            "stage": self.stage,
+            "standard": self.standard,
+        }
+        return {
+            "county": dict(sorted(self.county.items())),
+            "data": _canonical_values(self.data),
+            "evaluation": {k: v for k, v in evaluation.items() if v is not None},
+            "schools": [{"id": u.id, **_canonical_values(u.values)} for u in self.schools],
+            "townships": [{"id": u.id, **_canonical_values(u.values)} for u in self.townships],
+        }
+
+    @property
+    def sha256(self) -> str:
+        return sha256_text(canonical_json(self.canonical()))
+
+
+def _canonical_values(values: Mapping[str, Value]) -> dict[str, Any]:
+    return {k: _canonical_value(v) for k, v in sorted(values.items()) if k != "id"}
+
+
+def _canonical_value(value: Value) -> Any:
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    return canonical(value)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_submission(path: str | Path) -> Submission:
+    """Read a submission file (``.toml`` or ``.json``); errors name the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as error:
+        raise SubmissionError(f"cannot read the submission: {error.strerror}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise SubmissionError("the submission is not UTF-8 text", file=str(path)) from None
+    fmt = "json" if path.suffix.lower() == ".json" else "toml"
+    return parse_submission(text, fmt=fmt, file=str(path))
+
+
+def parse_submission(text: str, *, fmt: str = "toml", file: str = "<submission>") -> Submission:
+    raw = load_text(text, fmt=fmt, file=file, error=SubmissionError)
+    try:
+        return submission_from_data(raw, file=file)
+    except KernelError as error:
+        line = locate_line(text, error.path or "") if fmt == "toml" else None
+        raise error.located(file=file, line=line) from None
+
+
+def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") -> Submission:
+    """Build a checked :class:`Submission` from parsed data (a dict from TOML, JSON or the API)."""
+    if not isinstance(raw, Mapping):
+        raise SubmissionError("a submission must be a table/object", file=file)
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise SubmissionError(
+                f"unknown top-level key {key!r}", path=key, hint="expected " + ", ".join(sorted(TOP_KEYS))
+            )
+    county = _header(raw, "county")
+    evaluation = _header(raw, "evaluation")
+    as_of = _date(evaluation.get("as_of"), "evaluation.as_of")
+    stage = evaluation.get("stage")
+    if stage is not None and stage not in STAGES:
+        raise SubmissionError(
+            f"unknown stage {stage!r}", path="evaluation.stage", hint="one of " + ", ".join(STAGES)
+        )
+    data = _values(_table(raw.get("data", {}), "data"), "county", "data")
+    townships = _units(raw.get("townships", []), "township", "townships")
+    schools = _units(raw.get("schools", []), "school", "schools")
+    known_townships = {u.id for u in townships}
+    for school in schools:
+        where = f"schools[{school.index}]"
+        if not any(school.values.get(f"students.{s}") for s in SEGMENTS):
+            raise SubmissionError(
+                f"school {school.id!r} has no students",
+                path=f"{where}.students",
+                hint="give students.primary / students.junior; a closed school is left out",
+            )
+        township = school.values.get("township")
+        if township is not None and known_townships and township not in known_townships:
+            raise SubmissionError(
+                f"school {school.id!r} names township {township!r}, which has no record",
+                path=f"{where}.township",
+            )
+    return Submission(
+        county={k: str(v) for k, v in county.items()},
+        as_of=as_of,
+        stage=stage,
+        evaluator=evaluation.get("evaluator"),
+        standard=evaluation.get("standard"),
+        data=data,
+        schools=tuple(sorted(schools, key=lambda u: u.id)),
+        townships=tuple(sorted(townships, key=lambda u: u.id)),
+        file=file,
+    )
+
+
+def _header(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
+    table = _table(raw.get(name, {}), name)
+    for key, value in table.items():
+        if key not in HEADER_KEYS[name]:
+            raise SubmissionError(
+                f"unknown key {key!r} in [{name}]",
+                path=f"{name}.{key}",
+                hint="expected " + ", ".join(sorted(HEADER_KEYS[name]))
+                + ("; county-level inputs go in [data]" if name == "county" else ""),
+            )
+        if key != "as_of" and not isinstance(value, str):
+            raise SubmissionError(f"expected text, got {value!r}", path=f"{name}.{key}")
+    return table
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise SubmissionError(f"expected a table/object, got {type(value).__name__}", path=where)
+    return dict(value)
+
+
+def _date(value: Any, where: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise SubmissionError(f"expected a date YYYY-MM-DD, got {value!r}", path=where)
+
+
+def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
+    """Nested tables to dotted names: ``{"students": {"primary": 3}}`` → ``students.primary``."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            nested = flatten(value, where, prefix=name + ".")
+        else:
+            nested = {name: value}
+        for inner, item in nested.items():
+            if inner in flat:
+                raise SubmissionError(f"{inner!r} is given twice", path=f"{where}.{inner}")
+            flat[inner] = item
+    return flat
+
+
+def _values(table: Mapping[str, Any], level: str, where: str) -> dict[str, Value]:
+    values: dict[str, Value] = {}
+    for name, value in flatten(table, where).items():
+        spec = lookup(level, name)
+        if spec is None:
+            if _is_jurisdiction_name(name):
+                # A standard's own input (``yunnan.x``): typed and checked by that standard.
+                values[name] = _untyped(value, f"{where}.{name}")
+                continue
+            raise SubmissionError(
+                f"unknown {level}-level field {name!r}", path=f"{where}.{name}", hint=suggest(level, name)
+            )
+        values[name] = coerce(spec, value, where=f"{where}.{name}")
+    return values
+
+
+def _is_jurisdiction_name(name: str) -> bool:
+    from .vocabulary import vocabulary
+
+    head = name.split(".", 1)[0]
+    known_heads = {n.split(".", 1)[0] for level in vocabulary().values() for n in level}
+    return "." in name and head not in known_heads
+
+
+def _untyped(value: Any, where: str) -> Value:
+    if isinstance(value, (bool, str, int, Decimal)):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise SubmissionError(f"expected a finite number, got {value}", path=where)
+        return value
+    raise SubmissionError(f"expected a number, text or true/false, got {value!r}", path=where)
+
+
+def _units(items: Any, level: str, where: str) -> list[Unit]:
+    if not isinstance(items, list):
+        raise SubmissionError(f"expected a list of {where}", path=where)
+    units: list[Unit] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        place = f"{where}[{index}]"
+        record = _table(item, place)
+        unit_id = record.get("id")
+        if not isinstance(unit_id, str) or not unit_id.strip():
+            raise SubmissionError(f"every record in {where} needs a text id", path=f"{place}.id")
+        if unit_id in seen:
+            raise SubmissionError(
+                f"duplicate {level} id {unit_id!r} (also {where}[{seen[unit_id]}])", path=f"{place}.id"
+            )
+        seen[unit_id] = index
+        units.append(Unit(id=unit_id, values=_values(record, level, place), index=index))
+    return units

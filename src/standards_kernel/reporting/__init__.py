@@ -1,0 +1,1 @@
+"""Reporting: the words (zh/en), the text report and the self-contained HTML report."""
