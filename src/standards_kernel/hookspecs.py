@@ -53,6 +53,7 @@ def standards_kernel_standards() -> list[StandardItem]:
     Two plugins contributing the same ``id@edition`` is an error naming both; that ``id@edition``
     is then unusable and everything else stays usable.
     """
+    raise NotImplementedError  # a specification: pluggy calls the plugins' implementations
 
 
 @hookspec
@@ -68,3 +69,4 @@ def standards_kernel_functions() -> list[Function]:
     error naming the plugin and the function. Two plugins offering the same name is an error
     naming both; a formula calling that name then fails to load with that message.
     """
+    raise NotImplementedError  # a specification: pluggy calls the plugins' implementations

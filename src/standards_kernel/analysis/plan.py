@@ -24,13 +24,13 @@ import decimal
 import itertools
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Sequence
 
 import attrs
 
 from ..kernel import model as m
 from ..errors import KernelError
-from ..kernel.evaluate import Evaluation, IndicatorResult, UnitView, _Run
+from ..kernel.evaluate import Evaluation, evaluate
 from .gaps import Fix, Gap, Target, number_text, toward
 from ..kernel.numbers import KERNEL_CONTEXT, canonical, is_number
 from ..kernel.submission import Submission
@@ -333,8 +333,7 @@ def reevaluate(evaluation: Evaluation, repairs: Sequence[Repair]) -> Evaluation 
         return None
     submission, overrides = _apply(evaluation.submission, merged)
     try:
-        with decimal.localcontext(KERNEL_CONTEXT):
-            return _OverrideRun(submission, evaluation.standard, evaluation.as_of, overrides).run()
+        return evaluate(submission, evaluation.standard, evaluation.as_of, overrides=overrides)
     except (KernelError, ArithmeticError):
         return None
 
@@ -357,42 +356,6 @@ def _apply(sub: Submission, changes: Sequence[Change]) -> tuple[Submission, dict
         schools=tuple(attrs.evolve(u, values=units["schools"][u.id]) for u in sub.schools),
         townships=tuple(attrs.evolve(u, values=units["townships"][u.id]) for u in sub.townships),
     ), overrides
-
-
-class _OverrideRun(_Run):
-    """The kernel's own evaluation, with some indicator values set from outside (a difference
-    coefficient at its required value); checks, points, areas and grades are the kernel's."""
-
-    def __init__(self, submission: Submission, standard: m.Standard, as_of: Any,
-                 overrides: Mapping[tuple[str, str | None], Any]) -> None:
-        super().__init__(submission, standard, as_of)
-        self.overrides = overrides
-
-    def county_indicator(self, ind: m.Indicator) -> IndicatorResult:
-        result = super().county_indicator(ind)
-        if (ind.id, None) not in self.overrides or result.county is None:
-            return result
-        value = self.overrides[(ind.id, None)]
-        lookup = self.county_lookup({})
-        met, limit = self.check(ind, value, lookup, f"indicators.{ind.id}")
-        reading = attrs.evolve(result.county, value=value, met=met, limit=limit)
-        points = self.points(ind, reading, lookup) if ind.scoring else None
-        return attrs.evolve(result, county=reading, points=points)
-
-    def unit_indicator(self, ind: m.Indicator, views: tuple[UnitView, ...]) -> IndicatorResult:
-        result = super().unit_indicator(ind, views)
-        hits = {unit: v for (iid, unit), v in self.overrides.items() if iid == ind.id and unit is not None}
-        if not hits:
-            return result
-        readings = dict(result.units)
-        for view in views:
-            if view.id in hits and view.id in readings:
-                value = hits[view.id]
-                lookup = self.unit_lookup(view.fields, ind.level, view.id, view.place, {})
-                met, limit = self.check(ind, value, lookup, f"indicators.{ind.id}", view.id)
-                readings[view.id] = attrs.evolve(readings[view.id], value=value, met=met, limit=limit)
-                self.unit_values[ind.level][view.id][ind.id] = value
-        return attrs.evolve(result, units=readings)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,6 +73,11 @@ def analysed(evaluation: Evaluation) -> Decision:
         return Decision(evaluation, gaps, next_grade(evaluation, gaps))
 
 
+def as_decision(item: Evaluation | Decision) -> Decision:
+    """A decision as it is, or an evaluation analysed: for callers that accept either."""
+    return item if isinstance(item, Decision) else analysed(item)
+
+
 def to_canonical(evaluation: Evaluation) -> dict[str, Any]:
     """The canonical document of an evaluation (see :meth:`Decision.document`)."""
     return analysed(evaluation).document()

@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import sqlite3
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import attrs
 
 from ..errors import KernelError
-from ..kernel.formats import content_json
+from ..kernel.formats import content_json, exact_json
 from .records import EvaluationRecord, RecordError, check_body, check_record, decision_id_for, make_record, utc_now
 
 FORMAT = "standards-kernel/ledger@1"
@@ -148,6 +146,11 @@ class Entry:
 
 _ENTRY_COLUMNS = ("seq", "decision_id", "record_sha256", "created_at", *(c for c, _ in INDEX_COLUMNS),
                   "prev_hash", "entry_hash")
+
+
+def _entry_of(values: Sequence[Any]) -> Entry:
+    """An entry from its column values in :data:`_ENTRY_COLUMNS` order (a row of the ledger)."""
+    return Entry(**dict(zip(_ENTRY_COLUMNS, values, strict=True)))
 
 
 @attrs.frozen
@@ -282,13 +285,13 @@ class Ledger:
         names = ("seq", "decision_id", "record_sha256", "created_at", *(c for c, _ in INDEX_COLUMNS),
                  "body", "prev_hash", "entry_hash")
         self.conn.execute(f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", row)
-        return Entry(*row[:4], *columns, prev, row[-1])  # type: ignore[arg-type]
+        return _entry_of((*row[:4], *columns, prev, row[-1]))
 
     # -- reading --------------------------------------------------------------------------------
 
     def _entry_where(self, where: str, params: tuple[Any, ...]) -> Entry | None:
         row = self.conn.execute(f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM records WHERE {where}", params).fetchone()
-        return Entry(*row) if row else None
+        return _entry_of(row) if row else None
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
@@ -329,7 +332,7 @@ class Ledger:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         for row in self.conn.execute(sql, params):
-            yield Entry(*row)
+            yield _entry_of(row)
 
     def find(self, decision_id: str) -> Entry:
         """The entry of a decision id, or of a unique prefix of at least 8 hex digits."""
@@ -345,7 +348,7 @@ class Ledger:
         if len(rows) > 1:
             raise LedgerError(f"{decision_id} is ambiguous", file=str(self.path),
                               hint="candidates: " + ", ".join(r[1] for r in rows[:5]))
-        return Entry(*rows[0])
+        return _entry_of(rows[0])
 
     def get(self, decision_id: str) -> EvaluationRecord:
         """The self-contained record of a decision (body, standard content, created_at, chain)."""
@@ -357,8 +360,8 @@ class Ledger:
         if content_text is None:
             raise LedgerError(f"record {entry.decision_id}: its standard content {entry.standard_sha256} is missing",
                               file=str(self.path), hint="run: standards-kernel ledger verify")
-        body = json.loads(body_text, parse_float=Decimal)
-        content = json.loads(content_text, parse_float=Decimal)
+        body = exact_json(body_text)
+        content = exact_json(content_text)
         chain = {"seq": entry.seq, "prev_hash": entry.prev_hash, "entry_hash": entry.entry_hash}
         record = make_record(body, content, entry.created_at, ledger=chain)
         # Keep the stored hashes, so that a changed row shows as a mismatch rather than re-hashed.
@@ -383,13 +386,13 @@ class Ledger:
         for sha, text in self.conn.execute("SELECT sha256, content FROM standards ORDER BY sha256"):
             n_standards += 1
             if hashlib.sha256(str(text).encode("utf-8")).hexdigest() != sha:
-                problem = Problem("standard changed", f"the stored content of standard {sha} does not match its hash")
-                return Verification(0, n_standards, GENESIS, problem, warnings)
+                changed = Problem("standard changed", f"the stored content of standard {sha} does not match its hash")
+                return Verification(0, n_standards, GENESIS, changed, warnings)
             good_standards.add(sha)
         expected_seq, prev, head_seen, checked = 1, GENESIS, expect_head is None, 0
         sql = f"SELECT {', '.join(_ENTRY_COLUMNS)}, body FROM records ORDER BY seq"
         for row in self.conn.execute(sql):
-            entry, body_text = Entry(*row[:-1]), row[-1]
+            entry, body_text = _entry_of(row[:-1]), row[-1]
             problem = self._check_row(entry, body_text, expected_seq, prev, good_standards)
             if problem is not None:
                 return Verification(checked, n_standards, prev, problem, warnings)
@@ -424,7 +427,7 @@ class Ledger:
             return problem("record missing", "the record it was chained after is not in the ledger "
                            f"(expected predecessor entry hash {e.prev_hash})")
         try:
-            body = json.loads(body_text, parse_float=Decimal)
+            body = exact_json(body_text)
         except ValueError as error:
             return problem("content changed", f"the body is not JSON: {error}")
         inner = check_body(body)

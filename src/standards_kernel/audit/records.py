@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -33,8 +32,8 @@ import attrs
 from ..version import __version__
 from ..errors import KernelError
 from ..kernel.evaluate import Evaluation
-from ..kernel.formats import canonical_json, content_json
-from .decision import to_canonical
+from ..kernel.formats import canonical_json, content_json, exact_json
+from .decision import Decision, as_decision
 
 FORMAT = "standards-kernel/record@1"
 #: Keys of a record file (a record outside a ledger); ``ledger`` is informational only.
@@ -131,7 +130,7 @@ def make_record(body: Mapping[str, Any], standard_content: Mapping[str, Any], cr
 
 
 def record_evaluation(
-    evaluation: Evaluation,
+    evaluation: Evaluation | Decision,
     *,
     plugins: Mapping[str, Any] | None = None,
     functions: Mapping[str, Any] | None = None,
@@ -139,7 +138,10 @@ def record_evaluation(
     created_at: str | None = None,
 ) -> EvaluationRecord:
     """The record of ``evaluation``. ``plugins`` and ``functions`` default to the default
-    registry's; ``requested`` is the standard reference the user gave (id, id@edition or path)."""
+    registry's; ``requested`` is the standard reference the user gave (id, id@edition or path).
+    Given a :class:`~standards_kernel.audit.decision.Decision`, its analysis is not run again."""
+    decision = as_decision(evaluation)
+    evaluation = decision.evaluation
     if plugins is None or functions is None:
         from ..kernel.registry import default_registry
 
@@ -150,7 +152,7 @@ def record_evaluation(
     submission = evaluation.submission
     # The content as plain JSON data, exactly as it will read back from a file or the ledger.
     content_text = content_json(standard.content)
-    content = json.loads(content_text, parse_float=Decimal)
+    content = exact_json(content_text)
     body = {
         "format": FORMAT,
         "kernel_version": __version__,
@@ -171,7 +173,7 @@ def record_evaluation(
         "as_of": evaluation.as_of.isoformat(),
         "stage": submission.stage,
         "evaluator": submission.evaluator,
-        "result": to_canonical(evaluation),
+        "result": decision.document(),
     }
     record = make_record(body, content, created_at or utc_now())
     problems = check_record(record, content=False)
@@ -296,15 +298,11 @@ def read_record_file(path: str | Path) -> EvaluationRecord:
 def parse_json(text: str, *, file: str) -> Any:
     """JSON with every non-integer number as ``Decimal`` (never a binary float)."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return exact_json(text)
     except json.JSONDecodeError as exc:
         raise RecordError(f"malformed JSON: {exc.msg}", file=file, line=exc.lineno) from None
     except ValueError as exc:
         raise RecordError(str(exc), file=file) from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a record may hold")
 
 
 def pretty_json(data: Any, indent: int = 1) -> str:

@@ -106,7 +106,7 @@ def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = No
 
         functions = default_registry().functions
     recorded = dict(record.result)
-    common = dict(
+    common: dict[str, Any] = dict(
         decision_id=record.decision_id,
         standard_key=record.standard_key,
         standard_sha256=record.standard_sha256,

@@ -27,7 +27,8 @@ A case file is named ``*.case.toml`` and lives next to the standard it tests. Th
 
 Comparison is exact unless a value says ``places`` or ``within``. A failure lists every expected
 value that differs (expected vs actual) and the trace of the first one, in evaluation order: what
-that value read, the parameters and their sources, the check and the points.
+that value read, the parameters and their sources, the check and the points
+(:mod:`standards_kernel.authoring.traces`).
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ import attrs
 
 from ..kernel import model as m
 from ..errors import KernelError
-from ..kernel.evaluate import Evaluation, Reading, evaluate
+from ..kernel.evaluate import Evaluation, evaluate
 from ..kernel.formats import load_text
 from ..kernel.locate import locate_line
 from ..kernel.numbers import canonical, is_number, round_to
-from ..kernel.result import how
 from ..kernel.submission import flatten
+from .traces import show, trace_area, trace_grade, trace_grade_by_score, trace_indicator, trace_rule, trace_score
 
 SUFFIX = ".case.toml"
 CASE_KEYS = {"name", "standard", "submission", "as_of", "schools", "townships", "sheet", "set", "unset", "expect", "note"}
@@ -371,18 +372,6 @@ def run_path(path: str | Path) -> tuple[list[CaseResult], list[KernelError]]:
 
 # -- comparing --------------------------------------------------------------------------------
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if is_number(value):
-        return canonical(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return repr(value) if isinstance(value, str) else str(value)
-
-
 def _expected_number(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
@@ -402,7 +391,7 @@ def _differs(actual: Any, spec: Any) -> tuple[bool, str]:
     if is_number(actual):
         wanted = _expected_number(expected)
         if not is_number(wanted) or isinstance(wanted, bool):
-            return True, _show(expected)
+            return True, show(expected)
         shown = canonical(wanted)
         value = Decimal(actual)
         if places is not None:
@@ -411,7 +400,7 @@ def _differs(actual: Any, spec: Any) -> tuple[bool, str]:
         if within is not None:
             return abs(value - Decimal(wanted)) > Decimal(within), shown + f" ± {canonical(Decimal(within))}"
         return value != Decimal(wanted), shown
-    return actual != expected, _show(expected)
+    return actual != expected, show(expected)
 
 
 def _depth(areas: Mapping[str, m.Area], aid: str) -> int:
@@ -442,7 +431,7 @@ def compare(evaluation: Evaluation, expect: Mapping[str, Any]) -> list[Mismatch]
             continue
         bad, shown = _differs(result.points, areas[aid])
         if bad:
-            found.append(Mismatch(f"areas.{aid}", shown, _show(result.points), trace_area(evaluation, aid)))
+            found.append(Mismatch(f"areas.{aid}", shown, show(result.points), trace_area(evaluation, aid)))
     checks: list[tuple[str, Any, Any, tuple[str, ...]]] = [
         ("max_score", expect.get("max_score"), evaluation.max_score, ()),
         ("score", expect.get("score"), evaluation.score, ()),
@@ -454,7 +443,7 @@ def compare(evaluation: Evaluation, expect: Mapping[str, Any]) -> list[Mismatch]
         bad, shown = _differs(actual, wanted)
         if bad:
             trace = trace_score(evaluation) if key in ("score", "max_score") else trace_grade_by_score(evaluation)
-            found.append(Mismatch(key, shown, _show(actual), trace))
+            found.append(Mismatch(key, shown, show(actual), trace))
     sets = {
         "gates_failed": sorted(r.rule.id for r in evaluation.rules.values() if r.rule.kind == "gate" and r.failed),
         "vetoes": sorted(r.rule.id for r in evaluation.rules.values() if r.rule.kind == "veto" and r.failed),
@@ -468,9 +457,9 @@ def compare(evaluation: Evaluation, expect: Mapping[str, Any]) -> list[Mismatch]
         if wanted_ids != actual_ids:
             differing = sorted(set(wanted_ids) ^ set(actual_ids)) or actual_ids
             trace = tuple(line for rid in differing if rid in std.rules for line in trace_rule(evaluation, rid))
-            found.append(Mismatch(key, _show(wanted_ids), _show(actual_ids), trace))
+            found.append(Mismatch(key, show(wanted_ids), show(actual_ids), trace))
     if "grade" in expect and expect["grade"] != evaluation.grade:
-        found.append(Mismatch("grade", _show(expect["grade"]), _show(evaluation.grade), trace_grade(evaluation)))
+        found.append(Mismatch("grade", show(expect["grade"]), show(evaluation.grade), trace_grade(evaluation)))
     return found
 
 
@@ -485,157 +474,29 @@ def _compare_indicator(evaluation: Evaluation, iid: str, spec: Any) -> list[Mism
         else:
             bad, shown = _differs(result.county.value, table)
             if bad:
-                found.append(Mismatch(f"indicators.{iid}", shown, _show(result.county.value), trace_indicator(evaluation, iid)))
+                found.append(Mismatch(f"indicators.{iid}", shown, show(result.county.value), trace_indicator(evaluation, iid)))
     for uid, wanted in dict(table.get("units", {})).items():
         reading = result.units.get(uid)
         if reading is None:
-            found.append(Mismatch(f"indicators.{iid}.units.{uid}", _show(wanted.get("value") if isinstance(wanted, Mapping) else wanted),
+            found.append(Mismatch(f"indicators.{iid}.units.{uid}", show(wanted.get("value") if isinstance(wanted, Mapping) else wanted),
                                   "no such unit", ("units: " + (", ".join(sorted(result.units)) or "none"),)))
             continue
         unit_spec = wanted if isinstance(wanted, Mapping) else {"value": wanted}
         if "value" in unit_spec:
             bad, shown = _differs(reading.value, unit_spec)
             if bad:
-                found.append(Mismatch(f"indicators.{iid}.units.{uid}", shown, _show(reading.value),
+                found.append(Mismatch(f"indicators.{iid}.units.{uid}", shown, show(reading.value),
                                       trace_indicator(evaluation, iid, uid)))
         if "met" in unit_spec and reading.met != unit_spec["met"]:
-            found.append(Mismatch(f"indicators.{iid}.units.{uid}.met", _show(unit_spec["met"]), _show(reading.met),
+            found.append(Mismatch(f"indicators.{iid}.units.{uid}.met", show(unit_spec["met"]), show(reading.met),
                                   trace_indicator(evaluation, iid, uid)))
     if "met" in table and result.met != table["met"]:
-        found.append(Mismatch(f"indicators.{iid}.met", _show(table["met"]), _show(result.met), trace_indicator(evaluation, iid)))
+        found.append(Mismatch(f"indicators.{iid}.met", show(table["met"]), show(result.met), trace_indicator(evaluation, iid)))
     if "points" in table:
         bad, shown = _differs(result.points if result.points is not None else Decimal(0), table["points"])
         if bad or result.points is None:
-            found.append(Mismatch(f"indicators.{iid}.points", shown, _show(result.points), trace_indicator(evaluation, iid)))
+            found.append(Mismatch(f"indicators.{iid}.points", shown, show(result.points), trace_indicator(evaluation, iid)))
     return found
-
-
-# -- traces -----------------------------------------------------------------------------------
-
-def _param_line(evaluation: Evaluation, pid: str) -> str:
-    parameter, dated = evaluation.parameters[pid]
-    c = dated.citation
-    source = ", ".join(x for x in (c.source, c.locator) if x)
-    since = "" if dated.start == dt.date.min else f", in force from {dated.start.isoformat()}"
-    return f"parameter {pid} = {_show(dated.value)} ({c.status}{'; ' + source if source else ''}{since})"
-
-
-def _reading_lines(evaluation: Evaluation, ind: m.Indicator, reading: Reading, depth: int, indent: str) -> list[str]:
-    lines = []
-    for name, value in sorted(reading.reads.items()):
-        if name in evaluation.parameters:
-            lines.append(f"{indent}{_param_line(evaluation, name)}")
-        elif name in evaluation.indicators and depth > 0 and evaluation.indicators[name].county is not None:
-            lines += trace_indicator(evaluation, name, depth=depth - 1, indent=indent)
-        else:
-            kind = "indicator" if name in evaluation.indicators else "input"
-            lines.append(f"{indent}{kind} {name} = {_show(value)}")
-    if ind.check is not None:
-        state = {True: "met", False: "NOT met", None: "not judged"}[reading.met]
-        limit = ind.check.limit.text
-        shown = _show(reading.limit)
-        lines.append(f"{indent}check {ind.check.op} {limit}" + (f" = {shown}" if shown != limit else "") + f": {state}")
-    if reading.note:
-        lines.append(f"{indent}note: {reading.note}")
-    return lines
-
-
-def trace_indicator(evaluation: Evaluation, iid: str, unit: str | None = None, *, depth: int = 2,
-                    indent: str = "") -> tuple[str, ...]:
-    """How one indicator's value came about: its formula, what it read (parameters with their
-    source and status, indicators traced a level deeper), its check, its points."""
-    result = evaluation.indicators[iid]
-    ind = result.indicator
-    lines: list[str] = []
-    if result.county is not None:
-        reading = result.county
-        lines.append(f"{indent}{iid} = {_show(reading.value)}   [{how(ind)}]")
-        lines += _reading_lines(evaluation, ind, reading, depth, indent + "  ")
-        if result.detail:
-            lines.append(indent + "  " + ", ".join(f"{k} {_show(v)}" for k, v in sorted(result.detail.items())))
-        if ind.aggregate is not None and ind.aggregate.of in evaluation.indicators:
-            source = evaluation.indicators[ind.aggregate.of]
-            shown = [f"{u} {_show(r.value)}" for u, r in sorted(source.units.items())]
-            more = f" … ({len(shown) - 12} more)" if len(shown) > 12 else ""
-            lines.append(f"{indent}  {ind.aggregate.of} by unit: " + ", ".join(shown[:12]) + more)
-    else:
-        units = [unit] if unit else list(result.failed_units[:3]) or sorted(result.units)[:3]
-        lines.append(f"{indent}{iid} per unit of {ind.level}   [{how(ind)}]")
-        for uid in units:
-            reading = result.units.get(uid)
-            if reading is None:
-                continue
-            lines.append(f"{indent}  {uid}: {_show(reading.value)}")
-            lines += _reading_lines(evaluation, ind, reading, depth, indent + "    ")
-    if ind.scoring is not None and result.points is not None:
-        area = f" in area {ind.scoring.area}" if ind.scoring.area else ""
-        lines.append(f"{indent}  points {_show(result.points)} of {_show(ind.scoring.max)} ({ind.scoring.kind}{area})")
-    return tuple(lines)
-
-
-def trace_area(evaluation: Evaluation, aid: str) -> tuple[str, ...]:
-    std = evaluation.standard
-    area = evaluation.areas[aid]
-    lines = [f"area {aid} = {_show(area.points)} of {_show(area.area.max)}"
-             + (f" (capped; the items add up to {_show(area.raw_points)})" if area.raw_points != area.points else "")]
-    for iid, res in evaluation.indicators.items():
-        if res.indicator.scoring and res.indicator.scoring.area == aid:
-            lines.append(f"  item {iid}: {_show(res.points)} of {_show(res.indicator.scoring.max)} ({res.indicator.scoring.kind})")
-    for child, result in evaluation.areas.items():
-        if std.areas[child].parent == aid:
-            lines.append(f"  area {child}: {_show(result.points)} of {_show(result.area.max)}")
-    return tuple(lines)
-
-
-def trace_score(evaluation: Evaluation) -> tuple[str, ...]:
-    std = evaluation.standard
-    lines = [f"score {_show(evaluation.score)} of {_show(evaluation.max_score)}: the sum of"]
-    for aid, result in evaluation.areas.items():
-        if result.area.parent is None:
-            lines.append(f"  area {aid}: {_show(result.points)} of {_show(result.area.max)}")
-            lines += ["    " + line for line in trace_area(evaluation, aid)[1:]]
-    for iid, res in evaluation.indicators.items():
-        if res.indicator.scoring and res.indicator.scoring.area is None:
-            lines.append(f"  item {iid}: {_show(res.points)} of {_show(res.indicator.scoring.max)}")
-    if std.score_rounding is not None:
-        lines.append(f"  rounded to {std.score_rounding.places} places, {std.score_rounding.mode}")
-    return tuple(lines)
-
-
-def trace_grade_by_score(evaluation: Evaluation) -> tuple[str, ...]:
-    lines = [f"score {_show(evaluation.score)} reaches {evaluation.grade_by_score}; the grades, best first:"]
-    for grade in evaluation.standard.grades:
-        if grade.min_score is None:
-            lines.append(f"  {grade.id}: no minimum")
-            continue
-        params = [p for p in sorted(grade.min_score.names) if p in evaluation.parameters]
-        detail = "; ".join(_param_line(evaluation, p) for p in params)
-        lines.append(f"  {grade.id}: at least {grade.min_score.text}" + (f" ({detail})" if detail else ""))
-    return tuple(lines)
-
-
-def trace_rule(evaluation: Evaluation, rid: str) -> tuple[str, ...]:
-    result = evaluation.rules[rid]
-    rule = result.rule
-    state = ("triggered" if rule.kind == "veto" else "failed") if result.failed else (
-        "not triggered" if rule.kind == "veto" else "passed")
-    effect = {"cap": f"grade at most {rule.grade}", "deny": "the lowest grade", "none": "reported only"}[rule.effect]
-    applied = ", applied" if result.applied else ""
-    lines = [f"{rule.kind} {rid}: {state}{applied} ({effect}; group {rule.group}, priority {rule.priority})"]
-    lines += ["  " + line for line in trace_indicator(evaluation, rule.indicator, depth=1)]
-    return tuple(lines)
-
-
-def trace_grade(evaluation: Evaluation) -> tuple[str, ...]:
-    lines = list(trace_grade_by_score(evaluation))
-    lowered = evaluation.lowered_by
-    if lowered:
-        lines.append(f"lowered from {evaluation.grade_by_score} to {evaluation.grade} by:")
-        for rule in lowered:
-            lines += ["  " + line for line in trace_rule(evaluation, rule.rule.id)]
-    else:
-        lines.append("no gate or veto lowers it")
-    return tuple(lines)
 
 
 def summary(results: Sequence[CaseResult]) -> str:

@@ -37,7 +37,7 @@ class CaseFile(pytest.File):
 
         if isinstance(excinfo.value, KernelError):
             return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)  # a collector's takes no style
 
 
 class CaseItem(pytest.Item):

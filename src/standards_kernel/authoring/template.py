@@ -106,9 +106,9 @@ def inputs_read(standard: m.Standard) -> list[InputUse]:
                 add("county", ind.fallback_input, iid, fallback=True)
             if ind.aggregate is not None:
                 agg, level = ind.aggregate, unit_level(standard, ind.aggregate.over)
-                for name in (agg.of, agg.weight):
-                    if name and name not in standard.indicators:
-                        for field in field_names(standard, agg.over, name):
+                for read in (agg.of, agg.weight):
+                    if read and read not in standard.indicators:
+                        for field in field_names(standard, agg.over, read):
                             add(level, field, iid)
             continue
         level = unit_level(standard, ind.level)

@@ -1,22 +1,22 @@
 """Compare two batch results files county by county: two years, or two editions of a standard.
 
 Counties are matched by their code (``result.county.code``, or the ``county`` of an error line);
-an input so broken that it names no county is matched by its input label. For each county present in both: the grade before and after
-(a move up or down when both results grade on the same scale), the score, the vetoes newly
-triggered or cleared, the gates newly failed or passed. Counties found in only one file, and
-inputs that failed in either, are listed too.
+an input so broken that it names no county is matched by its input label. For each county present
+in both: the grade before and after (a move up or down when both results grade on the same
+scale), the score, the vetoes newly triggered or cleared, the gates newly failed or passed.
+Counties found in only one file, and inputs that failed in either, are listed too.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
 import attrs
 
-from .run import CountyInfo, info_from_line
 from ..errors import KernelError
+from ..kernel.formats import exact_json
+from .results import CountyInfo, info_from_line
 
 Move = Literal["up", "down", "same", "changed"]
 
@@ -83,7 +83,7 @@ def read_results(path: str | Path) -> tuple[list[CountyInfo], bool]:
         if not raw.strip():
             continue
         try:
-            infos.append(info_from_line(json.loads(raw)))
+            infos.append(info_from_line(exact_json(raw.decode("utf-8"))))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise CompareError(f"not a results line ({type(exc).__name__}: {exc})", file=str(path), line=number,
                                hint="compare reads the NDJSON written by evaluate-batch") from None

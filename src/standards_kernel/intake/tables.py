@@ -74,7 +74,8 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _normal(text: str) -> str:
+def normal_header(text: str) -> str:
+    """The key a header (or a yes/no word) is compared by: NFKC, no whitespace, lower case."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
@@ -86,10 +87,10 @@ def header_names(level: str, extra: Mapping[str, InputSpec] | None = None) -> di
     for name, spec in specs.items():
         for text in (spec.label.zh, spec.label.en):
             if text:
-                key = _normal(text)
+                key = normal_header(text)
                 found[key] = name if found.get(key, name) == name else None
     for name in specs:  # the names themselves win over any label
-        found[_normal(name)] = name
+        found[normal_header(name)] = name
     return found
 
 
@@ -130,7 +131,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[Any]]]:
     try:
-        import openpyxl
+        import openpyxl  # type: ignore[import-untyped]  # optional extra; its stubs are not a dependency
     except ImportError:
         raise KernelError("reading .xlsx needs openpyxl", file=str(path),
                           hint="pip install 'standards-kernel[xlsx]', or save the sheet as CSV") from None
@@ -183,13 +184,14 @@ def _rows(grid: list[tuple[int, list[Any]]], file: str, level: str, table: str, 
                                       hint="name the column with a vocabulary name or its label")
             continue
         text = str(header).strip()
-        key = _normal(text)
+        key = normal_header(text)
         if key not in known:
             raise SubmissionError(f"column {letter}: unknown header {text!r}", file=file, line=header_line,
                                   hint=_header_hint(text, known, level, table))
         name = known[key]
         if name is None:
-            names = sorted(n for n, s in _specs(level, extra).items() if _normal(s.label.zh) == key or _normal(s.label.en) == key)
+            names = sorted(n for n, s in _specs(level, extra).items()
+                           if normal_header(s.label.zh) == key or normal_header(s.label.en) == key)
             raise SubmissionError(f"column {letter}: the header {text!r} is the label of several fields", file=file,
                                   line=header_line, hint="use the field's name: " + " or ".join(names))
         if name in seen:
@@ -236,8 +238,8 @@ def _specs(level: str, extra: Mapping[str, InputSpec] | None) -> dict[str, Input
 def _header_hint(text: str, known: Mapping[str, str | None], level: str, table: str) -> str:
     import difflib
 
-    close = difflib.get_close_matches(_normal(text), list(known), n=3, cutoff=0.6)
-    names = sorted({known[c] for c in close if known[c]})
+    close = difflib.get_close_matches(normal_header(text), list(known), n=3, cutoff=0.6)
+    names = sorted({name for name in (known[c] for c in close) if name})
     hint = ("did you mean " + " or ".join(repr(n) for n in names) + "? ") if names else ""
     return hint + (f"headers are {level}-level vocabulary names or their zh/en labels; "
                    f"standards-kernel template ID --format csv --table {table} writes them")
@@ -258,9 +260,9 @@ def _value(spec: InputSpec, raw: Any, cell: Cell, path: str) -> Any:
                               file=cell.file, line=cell.row, path=path, hint="format the cell as a number or text")
     elif isinstance(raw, str):
         text = raw.strip()
-        if spec.type in ("bool", "fact") and _normal(text) in TRUE_WORDS | FALSE_WORDS and not (
+        if spec.type in ("bool", "fact") and normal_header(text) in TRUE_WORDS | FALSE_WORDS and not (
                 spec.type == "fact" and text.isdigit()):
-            value = _normal(text) in TRUE_WORDS
+            value = normal_header(text) in TRUE_WORDS
         elif spec.type not in ("text", "bool") and THOUSANDS.fullmatch(text):
             value = text.replace(",", "")
         else:

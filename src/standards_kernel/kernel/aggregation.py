@@ -22,21 +22,25 @@ floating point. Sums are taken over sorted terms, so that the rounding of partia
 28 digits does not depend on the order in which the units arrive.
 
 Combined schools (九年一贯制, 完全中学, 十二年一贯制) report their physical resources for the
-whole school; :func:`segment_shares` gives each segment its part under the national weights.
+whole school; :func:`~standards_kernel.kernel.segments.segment_shares` (re-exported here) gives
+each segment its part under the national weights.
 """
 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Final
 
 import attrs
 
 from ..errors import EvaluationError, NumberError
-from .numbers import KERNEL_CONTEXT, is_number
+from .numbers import KERNEL_CONTEXT
+from .numbers import as_number as _number
+from .numbers import ordered_sum as _sum
 from .numbers import sqrt as _sqrt
+# The split of combined schools lives in .segments; its names stay importable from here.
+from .segments import NATIONAL_SEGMENT_WEIGHTS, SPLIT_RESOURCES, segment_shares
 
 __all__ = [
     "CVResult",
@@ -63,19 +67,6 @@ __all__ = [
 # helpers
 
 
-def _number(value: object, where: str) -> Decimal:
-    """A finite Decimal from a Decimal or int; bools, floats, text and the rest are refused."""
-    if isinstance(value, bool):
-        raise NumberError(f"expected a number, got a boolean ({value!r})", path=where)
-    if not is_number(value):
-        kind = type(value).__name__
-        raise NumberError(f"expected a Decimal or int, got {kind} ({value!r})", path=where)
-    result = Decimal(value)  # type: ignore[arg-type]  (is_number checked above)
-    if not result.is_finite():
-        raise NumberError(f"expected a finite number, got {value!r}", path=where)
-    return result
-
-
 def _numbers(values: Iterable[object], where: str) -> list[Decimal]:
     return [_number(v, where) for v in values]
 
@@ -86,24 +77,12 @@ def _key(d: Decimal) -> tuple[object, ...]:
     return (d, d.as_tuple())
 
 
-def _sum(terms: Iterable[Decimal]) -> Decimal:
-    """Σ of the terms in ascending order, in the kernel context (order independent)."""
-    # Decimal sums are rounded to 28 digits after every addition, so the last digit of a long
-    # sum can depend on the order of the terms. Sorting the terms (the products P_i·X_i, the
-    # P_i·d_i², ...) first makes every sum a function of the set of units alone, whatever order
-    # the data arrived in.
-    result = Decimal(0)
-    with decimal.localcontext(KERNEL_CONTEXT):
-        for term in sorted(terms, key=_key):
-            result += term
-    return result
-
-
 def _flags(flags: Iterable[object], where: str) -> list[bool]:
-    result = list(flags)
-    for flag in result:
+    result: list[bool] = []
+    for flag in flags:
         if not isinstance(flag, bool):
             raise EvaluationError(f"expected a boolean, got {type(flag).__name__} ({flag!r})", path=where)
+        result.append(flag)
     return result
 
 
@@ -145,7 +124,7 @@ class CVResult:
 
 def weighted_cv(
     values: Sequence[Decimal | int],
-    weights: Sequence[Decimal | int],
+    weights: Sequence[object],  # checked here: each a finite number ≥ 0
     *,
     where: str = "difference coefficient",
 ) -> CVResult:
@@ -229,7 +208,7 @@ def mean(values: Iterable[Decimal | int], *, where: str = "mean") -> Decimal:
 
 def weighted_mean(
     values: Sequence[Decimal | int],
-    weights: Sequence[Decimal | int],
+    weights: Sequence[object],  # checked here: each a finite number ≥ 0
     *,
     where: str = "weighted mean",
 ) -> Decimal:
@@ -283,7 +262,9 @@ def k_of_n(
     names = [c.name for c in checks]
     if len(set(names)) != n:
         raise NumberError("check names must be unique", path=where)
-    met, missed, below = [], [], []
+    met: list[str] = []
+    missed: list[str] = []
+    below: list[str] = []
     with decimal.localcontext(KERNEL_CONTEXT):
         for c in checks:
             value, limit = _number(c.value, f"{where}: {c.name}"), _number(c.limit, f"{where}: {c.name}")
@@ -300,60 +281,3 @@ def k_of_n(
         k=k,
         n=n,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# combined schools
-
-#: Weight of one student of each segment relative to a primary pupil (national rule:
-#: 九年一贯制 primary:junior = 1:1.1, 完全中学 junior:senior = 1:1.2, 十二年一贯制 1:1.1:1.32).
-NATIONAL_SEGMENT_WEIGHTS: Final[Mapping[str, Decimal]] = {
-    "primary": Decimal(1),
-    "junior": Decimal("1.1"),
-    "senior": Decimal("1.32"),
-}
-
-#: The physical resources of a combined school that are split between its segments; teacher
-#: counts are reported per segment and are not split.
-SPLIT_RESOURCES: Final = (
-    "teaching_aux_area_m2",
-    "sports_area_m2",
-    "equipment_value_yuan",
-    "computers",
-    "books",
-)
-
-
-def segment_shares(
-    students: Mapping[str, int],
-    weights: Mapping[str, Decimal] = NATIONAL_SEGMENT_WEIGHTS,
-    *,
-    where: str = "school",
-) -> dict[str, Decimal]:
-    """Share of each segment with students: ``w_s·n_s / Σ_t w_t·n_t``.
-
-    Only segments with ``n_s > 0`` appear, in the order of ``weights``. Raises
-    :class:`NumberError` naming ``where`` for an unknown segment, a count that is not a
-    non-negative integer, a non-positive weight, or no students at all.
-    """
-    for name, n in students.items():
-        if name not in weights:
-            known = ", ".join(weights)
-            raise NumberError(f"unknown segment {name!r}", path=where, hint=f"use one of {known}")
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise NumberError(
-                f"students of segment {name!r} must be a non-negative integer, got {n!r}", path=where
-            )
-    with decimal.localcontext(KERNEL_CONTEXT):
-        weighted: dict[str, Decimal] = {}
-        for name, w in weights.items():
-            n = students.get(name, 0)
-            if n > 0:
-                w = _number(w, where)
-                if w <= 0:
-                    raise NumberError(f"weight of segment {name!r} must be positive, got {w}", path=where)
-                weighted[name] = w * n
-        if not weighted:
-            raise NumberError("no students in any segment", path=where)
-        whole = _sum(weighted.values())
-        return {name: part / whole for name, part in weighted.items()}

@@ -41,18 +41,18 @@ and only with ``==`` / ``!=``. ``and``, ``or``, ``not`` and the condition of ``i
 from __future__ import annotations
 
 import decimal
-import operator
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 import attrs
 
 from ..errors import EvaluationError, ExpressionError, KernelError
-from .numbers import KERNEL_CONTEXT, ROUNDING_MODES, round_to
+from .compare import COMPARISONS
+from .numbers import KERNEL_CONTEXT, ROUNDING_MODES, Number, round_to
 from .numbers import sqrt as _sqrt
 
 MAX_NESTING: Final = 100  # sub-expressions inside each other, as the parser recurses
@@ -413,7 +413,9 @@ BUILTIN_FUNCTIONS: Final[Mapping[str, Function]] = MappingProxyType({f.name: f f
 _FUNCTION_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _function_table(extra: Mapping[str, Function] | None, where: str) -> Mapping[str, Function]:
+def function_table(extra: Mapping[str, Function] | None, where: str) -> Mapping[str, Function]:
+    """The built-in functions plus ``extra`` (a plugin's), each extra one checked: a plain,
+    non-dunder name that shadows nothing, and a possible argument count; errors name ``where``."""
     if not extra:
         return BUILTIN_FUNCTIONS
     table = dict(BUILTIN_FUNCTIONS)
@@ -439,8 +441,6 @@ def _function_table(extra: Mapping[str, Function] | None, where: str) -> Mapping
 
 _ARITHMETIC: Final = {"+": KERNEL_CONTEXT.add, "-": KERNEL_CONTEXT.subtract,
                       "*": KERNEL_CONTEXT.multiply, "/": KERNEL_CONTEXT.divide}
-_COMPARE: Final = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-                   "==": operator.eq, "!=": operator.ne}
 
 
 def _compile(node: Node, text: str, where: str, functions: Mapping[str, Function]) -> _Evaluator:
@@ -493,7 +493,7 @@ def _compile(node: Node, text: str, where: str, functions: Mapping[str, Function
         def run_sign(lookup: Lookup) -> object:
             x = operand(lookup)
             if type(x) in _NUMERIC:
-                return sign(x)
+                return sign(cast(Number, x))  # the type test above is exact (bool refused)
             raise fail(f"cannot apply unary '{symbol}' to {_kind(x)}")
         return run_sign
     left, right = args
@@ -511,8 +511,8 @@ def _compile(node: Node, text: str, where: str, functions: Mapping[str, Function
                 raise fail(f"'{value}' needs booleans, got {_kind(b)}")
             return b
         return run_logic
-    if value in _COMPARE:
-        compare, ordering = _COMPARE[value], value not in ("==", "!=")  # type: ignore[index]
+    if value in COMPARISONS:
+        compare, ordering = COMPARISONS[value], value not in ("==", "!=")  # type: ignore[index]
 
         def run_compare(lookup: Lookup) -> object:
             a, b = left(lookup), right(lookup)
@@ -532,7 +532,7 @@ def _compile(node: Node, text: str, where: str, functions: Mapping[str, Function
         if divide and not b:
             raise fail("division by zero")
         try:
-            return apply(a, b)
+            return apply(cast(Number, a), cast(Number, b))  # checked numeric above
         except decimal.DecimalException as exc:  # e.g. Overflow beyond the kernel's exponent range
             raise fail(f"arithmetic error in '{value}' ({type(exc).__name__})") from exc
     return run_arithmetic
@@ -547,7 +547,7 @@ def compile_expression(
     """
     if not isinstance(text, str):
         raise ExpressionError(f"a formula must be text, got {type(text).__name__}", path=where)
-    table = _function_table(functions, where)
+    table = function_table(functions, where)
     parser = _Parser(text, where, table)
     tree = parser.parse()
     run = _compile(tree, text, where, table)

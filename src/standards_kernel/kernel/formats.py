@@ -21,11 +21,17 @@ from ..errors import KernelError
 from .numbers import canonical
 
 
+def exact_json(text: str) -> Any:
+    """``json.loads`` the kernel's way: every non-integer number a ``Decimal``, never a float, and
+    ``NaN``/``Infinity`` refused (``ValueError``; a syntax error is ``json.JSONDecodeError``)."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def load_text(text: str, *, fmt: str, file: str, error: type[KernelError]) -> dict[str, Any]:
     """Parse TOML or JSON with every number as ``Decimal``/``int``; syntax errors name the line."""
     if fmt == "json":
         try:
-            data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            data = exact_json(text)
         except json.JSONDecodeError as exc:
             raise error(f"malformed JSON: {exc.msg}", file=file, line=exc.lineno) from None
         except (ValueError, decimal.InvalidOperation) as exc:

@@ -15,12 +15,10 @@ from typing import Literal
 import attrs
 
 from .expressions import Expression
+from .segments import SEGMENTS as SEGMENTS  # re-exported; the segments' home is .segments
 
 Status = Literal["verified", "corroborated", "reconstructed", "assumed"]
 STATUSES: tuple[Status, ...] = ("verified", "corroborated", "reconstructed", "assumed")
-#: The school segments of compulsory education and the senior segment of combined schools, in
-#: their national order; ``X.primary``-style fields and segment views are named by them.
-SEGMENTS: tuple[str, ...] = ("primary", "junior", "senior")
 Direction = Literal["higher", "lower"]
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 OPS: tuple[str, ...] = ("<", "<=", ">", ">=", "==", "!=")

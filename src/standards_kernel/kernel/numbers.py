@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
-from typing import Final
+from collections.abc import Iterable
+from typing import Final, TypeGuard
 
 from ..errors import NumberError
 
@@ -76,7 +77,7 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
     return result
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[Decimal | int]:
     """True for the kernel's numeric values (``Decimal`` or ``int``, never ``bool``)."""
     kind = type(value)  # exact types: a bool is an int subclass and must not count (hot path)
     return kind is Decimal or kind is int or (kind is not bool and isinstance(value, (Decimal, int)))
@@ -88,7 +89,9 @@ def canonical(value: Decimal | int) -> str:
     Equal values give equal text (``Decimal("3.0")`` and ``Decimal("3")`` both give ``"3"``),
     which is what canonical JSON and content hashes need.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise NumberError(f"cannot serialise the boolean {value} as a number")
+    if isinstance(value, int):
         return str(value)
     if not value.is_finite():
         raise NumberError(f"cannot serialise the non-finite number {value}")
@@ -122,3 +125,35 @@ def divide(numerator: Number, denominator: Number, *, where: str = "division") -
     if denominator == 0:
         raise NumberError("division by zero", path=where)
     return KERNEL_CONTEXT.divide(Decimal(numerator), Decimal(denominator))
+
+
+def as_number(value: object, where: str) -> Decimal:
+    """A finite Decimal from a Decimal or int; bools, floats, text and the rest are refused."""
+    if isinstance(value, bool):
+        raise NumberError(f"expected a number, got a boolean ({value!r})", path=where)
+    if not is_number(value):
+        kind = type(value).__name__
+        raise NumberError(f"expected a Decimal or int, got {kind} ({value!r})", path=where)
+    result = Decimal(value)
+    if not result.is_finite():
+        raise NumberError(f"expected a finite number, got {value!r}", path=where)
+    return result
+
+
+def _sum_key(d: Decimal) -> tuple[object, ...]:
+    # Value first, then the representation, so that equal values written differently
+    # (Decimal("1.0") and Decimal("1")) also sort the same way whatever the input order.
+    return (d, d.as_tuple())
+
+
+def ordered_sum(terms: Iterable[Decimal]) -> Decimal:
+    """Σ of the terms in ascending order, in the kernel context (order independent)."""
+    # Decimal sums are rounded to 28 digits after every addition, so the last digit of a long
+    # sum can depend on the order of the terms. Sorting the terms (the products P_i·X_i, the
+    # P_i·d_i², ...) first makes every sum a function of the set of units alone, whatever order
+    # the data arrived in.
+    result = Decimal(0)
+    with decimal.localcontext(KERNEL_CONTEXT):
+        for term in sorted(terms, key=_sum_key):
+            result += term
+    return result

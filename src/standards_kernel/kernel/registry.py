@@ -38,7 +38,7 @@ import pluggy
 
 from .. import hookspecs
 from ..errors import KernelError, PluginError, StandardError, StandardNotFound
-from .expressions import Function, _function_table
+from .expressions import Function, function_table
 from .formats import load_text
 from .loader import build_standard, load_standard_file
 from .model import Standard
@@ -116,7 +116,8 @@ class Registry:
         try:
             self.manager.check_pending()
         except pluggy.PluginValidationError as exc:  # _register leaves none pending; kept as a guard
-            self._fail(exc.plugin_name, PluginError(f"plugin {exc.plugin_name!r}: {exc}"))
+            name = self.manager.get_name(exc.plugin)
+            self._fail(name, PluginError(f"plugin {name!r}: {exc}"))
         self._collect_functions()
         self._collect_standards()
 
@@ -226,11 +227,11 @@ class Registry:
                 continue
             entries.sort(key=lambda e: (e.plugin, e.location))
             where = "; ".join(f"{e.plugin}: {e.location}" for e in entries)
-            error = PluginError(_clash([e.plugin for e in entries], f"provide the standard {key} ({where})"),
+            clash = PluginError(_clash([e.plugin for e in entries], f"provide the standard {key} ({where})"),
                                 hint=f"uninstall one, or limit the plugins with {ENV_PLUGINS}")
-            self._conflicts[key] = error
+            self._conflicts[key] = clash
             self._conflicting[key] = entries
-            self._fail(None, error)
+            self._fail(None, clash)
 
     def keys(self) -> list[str]:
         """Every usable ``id@edition``, sorted (conflicting ones are in :meth:`conflicts`)."""
@@ -270,6 +271,7 @@ class Registry:
 
     def _build(self, entry: StandardEntry) -> Standard:
         try:
+            raw: Mapping[str, Any]
             if entry.text is not None:
                 raw = load_text(entry.text, fmt=entry.fmt, file=entry.location, error=StandardError)
             else:
@@ -390,7 +392,7 @@ def _function_problem(fn: object) -> str | None:
     if not callable(fn.call):
         return f"function {fn.name!r}: call is not callable"
     try:
-        _function_table({fn.name: fn}, where="standards_kernel_functions")  # the compiler's own rules
+        function_table({fn.name: fn}, where="standards_kernel_functions")  # the compiler's own rules
     except KernelError as error:
         return error.message
     return None

@@ -259,14 +259,15 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(dt.date, _structure_date)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
-    renamed = {RawDated: "start", RawUnitSet: "base"}
-    for cls, field in renamed.items():
-        converter.register_structure_hook(
-            cls,
-            make_dict_structure_fn(
-                cls, converter, _cattrs_forbid_extra_keys=True, **{field: override(rename="from")}
-            ),
-        )
+    # `from` is a Python keyword: the fields are named start/base and read from the key "from".
+    converter.register_structure_hook(
+        RawDated,
+        make_dict_structure_fn(RawDated, converter, _cattrs_forbid_extra_keys=True, start=override(rename="from")),
+    )
+    converter.register_structure_hook(
+        RawUnitSet,
+        make_dict_structure_fn(RawUnitSet, converter, _cattrs_forbid_extra_keys=True, base=override(rename="from")),
+    )
     return converter
 
 

@@ -19,7 +19,7 @@ from ..errors import KernelError, SubmissionError
 from .formats import canonical_json, load_text, sha256_text
 from .locate import locate_line
 from .numbers import canonical
-from .model import SEGMENTS
+from .segments import SEGMENTS
 from .vocabulary import coerce, lookup, suggest
 
 STAGES = ("self", "municipal_review", "provincial", "national")

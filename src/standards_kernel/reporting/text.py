@@ -9,32 +9,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..audit.decision import Decision, as_decision
 from ..kernel import model as m
 from ..kernel.evaluate import Evaluation, RuleResult
 from ..kernel.numbers import canonical, is_number, round_to
-
-WORDS = {
-    "zh": {
-        "grade": "等级", "score": "得分", "reaches": "分数已达到", "why_not": "未评为", "because": "原因",
-        "veto": "否决项", "gate": "必备条件", "triggered": "触发", "failed": "未达到", "passed": "通过",
-        "not_triggered": "未触发", "indicators": "指标", "value": "值", "limit": "标准", "met": "达标",
-        "points": "得分", "assumptions": "本结果依赖的假定参数", "units_failed": "未达标单位",
-        "as_of": "评估日期", "stage": "评估阶段", "capped": "等级至多为", "denied": "否决，等级为",
-        "none": "仅记录", "yes": "是", "no": "否", "published": "采用公布值",
-    },
-    "en": {
-        "grade": "Grade", "score": "Score", "reaches": "the score reaches it", "why_not": "Not", "because": "because",
-        "veto": "veto", "gate": "gate", "triggered": "TRIGGERED", "failed": "FAILED", "passed": "passed",
-        "not_triggered": "not triggered", "indicators": "Indicators", "value": "value", "limit": "limit",
-        "met": "met", "points": "points", "assumptions": "Assumed parameters this result rests on",
-        "units_failed": "units not meeting it", "as_of": "as of", "stage": "stage", "capped": "grade at most",
-        "denied": "denied, grade", "none": "reported only", "yes": "yes", "no": "NO", "published": "published figure",
-    },
-}
+from .catalogue import TEXT_WORDS, words
+from .words import negate, rectification_text
 
 
-def render_text(evaluation: Evaluation, lang: str = "zh") -> str:
-    w = WORDS["en" if lang == "en" else "zh"]
+def render_text(item: Evaluation | Decision, lang: str = "zh") -> str:
+    """The text report of an evaluation or a decision, grade and reason first."""
+    decision = as_decision(item)
+    evaluation = decision.evaluation
+    w = words(TEXT_WORDS, lang)
     std, sub = evaluation.standard, evaluation.submission
     grades = {g.id: g for g in std.grades}
     lines: list[str] = []
@@ -85,7 +72,7 @@ def render_text(evaluation: Evaluation, lang: str = "zh") -> str:
             for uid in failed:
                 reading = res.units[uid]
                 note = f" ({reading.note})" if reading.note and ind.k_of_n else ""
-                shown = _against(reading.value, _negate(ind.check.op) if ind.check else "", reading.limit, std, ind.unit)
+                shown = _against(reading.value, negate(ind.check.op) if ind.check else "", reading.limit, std, ind.unit)
                 lines.append(f"      {w['units_failed']}: {uid} {shown}{note}")
     if evaluation.assumptions:
         lines.append("")
@@ -93,17 +80,15 @@ def render_text(evaluation: Evaluation, lang: str = "zh") -> str:
         for name in evaluation.assumptions:
             lines.append(f"  {name}{_assumed_value(evaluation, name, std)}")
     lines.append("")
-    lines.extend(rectification_lines(evaluation, lang))
+    lines.extend(rectification_lines(decision, lang))
     return "\n".join(lines) + "\n"
 
 
-def rectification_lines(evaluation: Evaluation, lang: str = "zh") -> list[str]:
+def rectification_lines(item: Evaluation | Decision, lang: str = "zh") -> list[str]:
     """The rectification list (整改清单) and the next-grade plan, as text lines."""
-    from .words import rectification_text
-    from ..audit.decision import to_canonical
-
-    rounding = evaluation.standard.display_rounding
-    return rectification_text(to_canonical(evaluation), lang, rounding.places, rounding.mode)
+    decision = as_decision(item)
+    rounding = decision.evaluation.standard.display_rounding
+    return rectification_text(decision.document(), lang, rounding.places, rounding.mode)
 
 
 def _assumed_value(evaluation: Evaluation, name: str, std: m.Standard) -> str:
@@ -117,14 +102,14 @@ def _assumed_value(evaluation: Evaluation, name: str, std: m.Standard) -> str:
 
 def rule_sentence(r: RuleResult, evaluation: Evaluation, lang: str) -> str:
     """One line: the rule, its value against its limit, and its effect."""
-    w = WORDS["en" if lang == "en" else "zh"]
+    w = words(TEXT_WORDS, lang)
     std = evaluation.standard
     ind = std.indicators[r.rule.indicator]
     text = r.rule.label.text(lang)
     if r.value is not None:
         op = ind.check.op if ind.check else ""
         subject = f" ({', '.join(r.failed_units)})" if r.failed_units else ""
-        relation = _negate(op) if r.failed else op
+        relation = negate(op) if r.failed else op
         text += f"{subject}: " + _against(r.value, relation, r.limit, std, ind.unit)
     if not r.failed:
         return text  # the effect only matters when the rule fails
@@ -148,10 +133,6 @@ def _against(value: Any, op: str, limit: Any, std: m.Standard, unit: str) -> str
     if left == right and value != limit and is_number(value) and is_number(limit):
         left, right = fmt(value, std, unit, exact=True), fmt(limit, std, unit, exact=True)
     return f"{left} {op} {right}"
-
-
-def _negate(op: str) -> str:
-    return {"<=": ">", "<": ">=", ">=": "<", ">": "<=", "==": "!=", "!=": "=="}.get(op, op)
 
 
 def fmt(value: Any, std: m.Standard, unit: str, *, exact: bool = False) -> str:

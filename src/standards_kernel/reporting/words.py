@@ -16,87 +16,10 @@ import attrs
 
 from ..kernel.numbers import canonical, round_to
 from ..kernel.vocabulary import lookup as vocabulary_lookup
+from .catalogue import RECTIFICATION_WORDS, lang_of, words
 
-WORDS: dict[str, dict[str, str]] = {
-    "zh": {
-        "veto": "否决项", "gate": "必备条件", "points": "失分", "cap": "等级至多为", "deny": "不予认定",
-        "none": "仅记录，不影响等级", ">=": "不低于", ">": "高于", "<=": "不超过", "<": "低于", "==": "为",
-        "now": "现为", "must": "须", "or": "或", "raise": "增至", "reduce": "减至", "set": "改为",
-        "by_up": "至少增加", "by_down": "至少减少", "pp": "个百分点", "from": "由", "sep": "：", "semi": "；",
-        "points_of": "{points}/{max} 分，差 {shortfall} 分",
-        "panel": "由评估组评分：数据无法弥补这一差距",
-        "level": "须达到“{required}”（现为“{value}”），由评估组认定",
-        "event": "已发生的事件（{value}）：数据无法弥补，本次评估中该否决成立",
-        "fact": "须为 {required}（现为 {value}）：所报告的事实本身须改变",
-        "not_computed": "整改量无法由公式精确求出（{note}）",
-        "negative": "单独调整{field}无法达到（须为负数）", "above_one": "单独调整{field}无法达到（须超过100%）",
-        "no_solution": "单独调整{field}无法达到（须为非整数）",
-        "published": "采用的是公布的比率；要换算为人数，需提供 {counts}",
-        "cv_head": "全县平均 {mean}，标准差 {sd}",
-        "cv_sd": "全县平均不变时，标准差须降至不超过 {sd}",
-        "cv_from": "差异主要来自：", "below_mean": "低于全县平均 {d}", "above_mean": "高于全县平均 {d}",
-        "variance": "占方差 {p}%", "to_mean": "达到全县平均需 {fix}",
-        "k_of_n": "达标 {met}/{n} 项，须至少 {k} 项", "k_more": "须再达标 {needed} 项，可选：",
-        "floor": "低于下限（标准的 {floor} 倍）的项须至少达到下限：",
-        "units_failing": "未达标单位 {n} 个", "units_more": "须至少再有 {needed} 个达标",
-        "best": "已是最高等级。",
-        "found": "达到“{target}”最少需要 {n} 项整改：",
-        "needed_points": "（得分距“{target}”分数线还差 {points} 分）",
-        "after": "整改后：得分 {score}，等级“{grade}”（已重新评估验证）。",
-        "after_grade": "整改后：等级“{grade}”（已重新评估验证）。",
-        "bounded": "搜索有上限，可能存在更小的方案。",
-        "blocked": "无法达到“{target}”：{items} 不能通过数据整改弥补。",
-        "not_found_bounded": "在搜索上限内未找到达到“{target}”的方案。",
-        "not_found": "即使完成全部可由数据完成的整改，也达不到“{target}”。",
-        "by_panel": "（由评估组评分）", "by_level": "（由评估组认定）", "by_fact": "（事实须改变）",
-        "by_indicator": "（须逐校整改，见上）", "unit_of": "{unit}", "next": "达到上一等级",
-        "title": "整改清单", "none_left": "无需整改：没有未达到的条件，也没有失分项。",
-        "no_bound": "该计分方式没有可求的满分界限", "no_closed_form": "公式对任一输入都不是线性比值",
-        "not_numeric": "不是数值", "aggregate": "汇总方式无逐项整改量", "too_deep": "嵌套过深",
-        "analysis": "分析失败", "share": "（全校数，本学段占 {p}%）",
-    },
-    "en": {
-        "veto": "veto", "gate": "gate", "points": "points", "cap": "grade at most", "deny": "not recognised",
-        "none": "reported only, no effect on the grade", ">=": "at least", ">": "above", "<=": "at most",
-        "<": "below", "==": "equal to", "now": "now", "must": "must be", "or": "or ", "raise": "raise",
-        "reduce": "reduce", "set": "set", "by_up": "an increase of at least", "by_down": "a reduction of at least",
-        "pp": "percentage points", "from": "from", "sep": ": ", "semi": "; ",
-        "points_of": "{points} of {max} points, {shortfall} short",
-        "panel": "awarded by the panel: data cannot close this gap",
-        "level": "must become “{required}” (now “{value}”), as the panel judges",
-        "event": "an event that happened ({value}): data cannot undo it; the veto stands for this evaluation",
-        "fact": "must be {required} (now {value}): the reported fact itself must change",
-        "not_computed": "the amount cannot be derived exactly from the formula ({note})",
-        "negative": "{field} alone cannot do it (it would have to be negative)",
-        "above_one": "{field} alone cannot do it (it would have to exceed 100%)",
-        "no_solution": "{field} alone cannot do it (no whole number does)",
-        "published": "a published rate was used; a number of pupils needs the counts {counts}",
-        "cv_head": "county mean {mean}, standard deviation {sd}",
-        "cv_sd": "with the mean unchanged, the standard deviation must fall to at most {sd}",
-        "cv_from": "the dispersion comes mostly from:", "below_mean": "{d} below the county mean",
-        "above_mean": "{d} above the county mean", "variance": "{p}% of the variance", "to_mean": "to reach the mean: {fix}",
-        "k_of_n": "meets {met} of {n}, needs {k}", "k_more": "{needed} more of these:",
-        "floor": "items below the floor ({floor} × the standard) must at least reach it:",
-        "units_failing": "{n} units do not meet it", "units_more": "at least {needed} more must",
-        "best": "Already the best grade.",
-        "found": "The fewest repairs that reach “{target}”: {n}.",
-        "needed_points": " (the score is {points} points short of the cut-off of “{target}”)",
-        "after": "After them: score {score}, grade “{grade}” (checked by re-evaluation).",
-        "after_grade": "After them: grade “{grade}” (checked by re-evaluation).",
-        "bounded": "The search is bounded; a smaller plan may exist.",
-        "blocked": "“{target}” cannot be reached: {items} cannot be closed by data.",
-        "not_found_bounded": "No plan reaching “{target}” within the bound of the search.",
-        "not_found": "Even with every repair the data allows, “{target}” is not reached.",
-        "by_panel": " (awarded by the panel)", "by_level": " (judged by the panel)", "by_fact": " (the fact must change)",
-        "by_indicator": " (school by school, see above)", "unit_of": "{unit}", "next": "Reaching the next grade",
-        "title": "Rectification list", "none_left": "Nothing to rectify: every condition is met and no point is lost.",
-        "no_bound": "this kind of scoring has no computable full-points bound",
-        "no_closed_form": "the formula is not a ratio of linear functions of any input",
-        "not_numeric": "not a number", "aggregate": "this aggregation gives no per-item amount", "too_deep": "nested too deep",
-        "analysis": "analysis failed", "share": " (the whole school's; this segment's share is {p}%)",
-    },
-}
-
+#: The rectification list's words (their home is :mod:`.catalogue`; kept here for importers).
+WORDS = RECTIFICATION_WORDS
 
 @attrs.frozen
 class Entry:
@@ -119,7 +42,7 @@ class Rectification:
 def rectification(result: Mapping[str, Any], lang: str = "zh", places: int = 4,
                   mode: str = "ROUND_HALF_UP") -> Rectification:
     """The gaps and the next-grade plan of a canonical result, in words."""
-    say = _Sayer(result, "en" if lang == "en" else "zh", places, mode)
+    say = _Sayer(result, lang_of(lang), places, mode)
     entries = tuple(say.entry(gap) for gap in result.get("gaps", ()))
     head, plan = say.next_grade(result.get("next_grade") or {})
     return Rectification(entries, head, plan)
@@ -127,7 +50,7 @@ def rectification(result: Mapping[str, Any], lang: str = "zh", places: int = 4,
 
 def text_lines(rect: Rectification, lang: str = "zh") -> list[str]:
     """The rectification list as plain text lines (for the text report)."""
-    w = WORDS["en" if lang == "en" else "zh"]
+    w = words(RECTIFICATION_WORDS, lang)
     lines = [w["title"] + ":"]
     if not rect.entries:
         lines.append("  " + w["none_left"])
@@ -161,11 +84,19 @@ def show_number(value: Any, unit: str, places: int, mode: str, how: str = "near"
     return shown + (f" {unit}" if unit and unit not in ("points", "分", "bool") else "")
 
 
+def negate(op: str) -> str:
+    """The relation a failed check shows: a value that fails ``>= limit`` is ``< limit``."""
+    return _NEGATED.get(op, op)
+
+
+_NEGATED = {"<=": ">", "<": ">=", ">=": "<", ">": "<=", "==": "!=", "!=": "=="}
+
+
 class _Sayer:
     def __init__(self, result: Mapping[str, Any], lang: str, places: int, mode: str) -> None:
         self.r = result
         self.lang = lang
-        self.w = WORDS[lang]
+        self.w = RECTIFICATION_WORDS[lang]
         self.places = places
         self.mode = mode
 
@@ -389,8 +320,8 @@ class _Sayer:
                 tail.append(w["bounded"])
             return (head, *tail), items
         if plan.get("blocked"):
-            items = ("、" if self.lang == "zh" else ", ").join(self.rule(g) for g in plan["blocked"])
-            return (w["blocked"].format(target=target, items=items),), ()
+            blocked = ("、" if self.lang == "zh" else ", ").join(self.rule(g) for g in plan["blocked"])
+            return (w["blocked"].format(target=target, items=blocked),), ()
         if plan.get("bounded"):
             return (w["not_found_bounded"].format(target=target),), ()
         return (w["not_found"].format(target=target),), ()
@@ -420,4 +351,4 @@ def rectification_text(result: Mapping[str, Any], lang: str, places: int, mode: 
     return text_lines(rectification(result, lang, places, mode), lang)
 
 
-__all__: Sequence[str] = ("Entry", "Rectification", "rectification", "rectification_text", "text_lines", "WORDS")
+__all__: Sequence[str] = ("Entry", "Rectification", "rectification", "rectification_text", "text_lines", "show_number", "negate", "WORDS")

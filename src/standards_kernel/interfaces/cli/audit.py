@@ -7,7 +7,6 @@ that does not verify, a replay that differs, two records that differ); 2 bad inp
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
 import sqlite3
 import sys
@@ -17,8 +16,8 @@ from typing import Any, Callable
 import attrs
 
 from .options import date_arg
-from ...kernel.evaluate import Evaluation
 from ...kernel.formats import canonical_json
+from ...audit.decision import Decision
 from ...audit.ledger import ENV_LEDGER, Entry, Ledger, LedgerError, default_ledger_path
 from ...audit.records import EvaluationRecord, read_record_file, record_evaluation
 from ...audit.replay import SECTIONS, diff_records, replay, show
@@ -88,16 +87,16 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Ledger:
 # --- evaluate --record -------------------------------------------------------------------------
 
 
-def record_for_cli(args: argparse.Namespace, evaluation: Evaluation) -> Entry:
+def record_for_cli(args: argparse.Namespace, decision: Decision) -> Entry:
     """Record an evaluation made by ``evaluate`` (called before anything is printed)."""
     from ...kernel.registry import default_registry
 
     registry = default_registry()
-    requested = args.standard or evaluation.submission.standard
+    requested = args.standard or decision.evaluation.submission.standard
     if requested and (requested.endswith((".toml", ".json")) or "/" in requested or Path(requested).is_file()):
         # A path depends on where the command ran; the content is recorded anyway.
         requested = f"file:{Path(requested).name}"
-    record = record_evaluation(evaluation, plugins=registry.plugins, functions=registry.functions, requested=requested)
+    record = record_evaluation(decision, plugins=registry.plugins, functions=registry.functions, requested=requested)
     with _open(args, create=True) as ledger:
         entry = ledger.append(record)
     if not entry.new:

@@ -16,9 +16,9 @@ from typing import Sequence
 from .options import date_arg
 from ...version import __version__
 from ...errors import KernelError
-from ...kernel.evaluate import evaluate
+
 from ...reporting.text import render_text
-from ...audit.decision import to_json
+from ...audit.decision import decide
 from ...kernel.submission import read_submission
 
 
@@ -87,28 +87,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     submission = read_submission(args.submission)
     as_of = args.as_of or submission.as_of
     standard = resolve_standard(args.standard or submission.standard, as_of)
-    evaluation = evaluate(submission, standard, as_of=as_of)
+    decision = decide(submission, standard, as_of=as_of)  # the one road: evaluation and its analysis
     decision_id = None
     if args.ledger and not args.record:
         raise KernelError("--ledger names where --record writes", hint="add --record")
     if args.record:  # recorded before anything is printed: no result is shown as recorded unless it is
         from .audit import record_for_cli
 
-        decision_id = record_for_cli(args, evaluation).decision_id
+        decision_id = record_for_cli(args, decision).decision_id
     from .report import write_output
 
     if args.format == "json":
-        write_output(args.out, to_json(evaluation) + "\n")  # unchanged by --record: the id goes to stderr
+        write_output(args.out, decision.to_json() + "\n")  # unchanged by --record: the id goes to stderr
         if decision_id:
             print(f"decision_id: {decision_id}", file=sys.stderr)
     elif args.format == "html":
         from ...reporting.html import evaluation_html
 
-        write_output(args.out, evaluation_html(evaluation, lang=args.lang, decision_id=decision_id))
+        write_output(args.out, evaluation_html(decision, lang=args.lang, decision_id=decision_id))
         if decision_id:
             print(f"decision_id: {decision_id}", file=sys.stderr)
     else:
-        text = render_text(evaluation, args.lang) + (f"decision_id: {decision_id}\n" if decision_id else "")
+        text = render_text(decision, args.lang) + (f"decision_id: {decision_id}\n" if decision_id else "")
         write_output(args.out, text)
     return 0
 

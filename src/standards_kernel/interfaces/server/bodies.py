@@ -7,16 +7,12 @@ JSON; a batch may instead be NDJSON, one submission per line, read line by line 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any, AsyncIterator
 
+from ...kernel.formats import exact_json
 from .problems import ApiProblem
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number the kernel accepts")
 
 
 def parse_json(body: bytes, *, line_offset: int = 0, index: int | None = None) -> Any:
@@ -30,7 +26,7 @@ def parse_json(body: bytes, *, line_offset: int = 0, index: int | None = None) -
         raise ApiProblem("malformed-body", "the body is empty", hint="send a submission as a JSON object",
                          index=index)
     try:
-        return json.loads(text.removeprefix("\ufeff"), parse_float=Decimal, parse_constant=_reject_constant)
+        return exact_json(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as error:
         raise ApiProblem("malformed-body", f"malformed JSON: {error.msg}",
                          line=line_offset + error.lineno, column=error.colno, index=index) from None

@@ -59,7 +59,7 @@ def _api_type(tp: Any) -> Any:
             return list[_api_type(args[0])]  # type: ignore[misc]
         return tuple[tuple(_api_type(a) for a in args)]  # type: ignore[misc]
     if origin in (dict, Mapping, collections.abc.Mapping):
-        return dict[args[0], _api_type(args[1])]  # type: ignore[valid-type]
+        return dict[args[0], _api_type(args[1])]  # type: ignore[valid-type, misc]  # a type built at run time
     if origin is Literal:
         return tp
     return tp
@@ -209,7 +209,10 @@ class EvaluationResult:
 
 # --- records --------------------------------------------------------------------------------
 
-Record = twin(EvaluationRecord)
+if typing.TYPE_CHECKING:
+    Record: typing.TypeAlias = EvaluationRecord  # to the type checker, the twin is the record it mirrors
+else:
+    Record = twin(EvaluationRecord)
 
 
 @attrs.frozen

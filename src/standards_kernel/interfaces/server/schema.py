@@ -20,13 +20,13 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from ...kernel import model as m
-from ...kernel.model import SEGMENTS
+from ...kernel.segments import SEGMENTS, VIEW_NAMES, field_for
 from ...kernel.expressions import Expression, Node
 from ...kernel.submission import HEADER_KEYS, STAGES
 from ...kernel.vocabulary import lookup, vocabulary
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SYNTHESISED = {"students", "segment", "share"}  # names a segment view adds (see evaluate.segment_view)
+SYNTHESISED = set(VIEW_NAMES)  # names a segment view adds (see kernel.segments.segment_view)
 BASE_LEVEL = {"schools": "school", "townships": "township"}
 
 # Numbers as text: the exact form a client should send to keep every digit (no exponent).
@@ -163,7 +163,7 @@ class Reads:
             if unit.segment is not None and name in SYNTHESISED:
                 if name != "students":
                     continue
-                field = f"students.{unit.segment}"
+                field = field_for("students", unit.segment)
             else:
                 field = self.field_of(level, name, unit.segment)
             self.by[level][field].add(by)
@@ -173,8 +173,8 @@ class Reads:
                 self.unit_required[(level, unit.segment)].add(field)
 
     def field_of(self, level: str, name: str, segment: str | None) -> str:
-        if segment is not None and self.spec(level, f"{name}.{segment}") is not None:
-            return f"{name}.{segment}"
+        if segment is not None and self.spec(level, field_for(name, segment)) is not None:
+            return field_for(name, segment)
         return name
 
     def spec(self, level: str, name: str) -> m.InputSpec | None:
@@ -219,11 +219,11 @@ def _object(entries: dict[str, dict[str, Any]], patterns: dict[str, dict[str, An
         if any_name is not None:
             child.setdefault("patternProperties", {})[r"^[^.]+$"] = any_name
         properties[head] = child
-    schema: dict[str, Any] = {"type": "object", "properties": dict(sorted(properties.items())),
+    result: dict[str, Any] = {"type": "object", "properties": dict(sorted(properties.items())),
                               "additionalProperties": False}
     if pattern_properties:
-        schema["patternProperties"] = pattern_properties
-    return schema
+        result["patternProperties"] = pattern_properties
+    return result
 
 
 def requirement(name: str) -> dict[str, Any]:
@@ -290,7 +290,7 @@ def submission_schema(standard: m.Standard | None = None, *, standards: Iterable
     if standard is None:
         for other in standards:
             inputs.update(other.inputs)
-    header = {
+    header: dict[str, dict[str, Any]] = {
         "county": {name: {"type": "string"} for name in sorted(HEADER_KEYS["county"])},
         "evaluation": {
             "as_of": {"type": "string", "format": "date", "description": "evaluation date YYYY-MM-DD"},

@@ -19,11 +19,11 @@ import attrs
 
 from ...version import __version__
 from ...errors import KernelError, StandardNotFound, SubmissionError
-from ...kernel.evaluate import Evaluation, evaluate
+from ...kernel.evaluate import Evaluation
 from ...kernel.formats import canonical_json
 from ...kernel.model import Standard
 from ...kernel.registry import Registry
-from ...audit.decision import to_json
+from ...audit.decision import Decision, decide
 from ...kernel.submission import Submission, submission_from_data
 from . import models
 from .problems import ApiProblem, kernel_problem
@@ -46,8 +46,12 @@ class Scored:
     """One evaluation: the standard used, the evaluation, and its canonical JSON."""
 
     standard: Standard
-    evaluation: Evaluation
+    decision: Decision
     text: str
+
+    @property
+    def evaluation(self) -> Evaluation:
+        return self.decision.evaluation
 
 
 class Service:
@@ -143,8 +147,8 @@ class Service:
                 raise SubmissionError("no evaluation date", path="evaluation.as_of",
                                       hint="give evaluation.as_of in the submission or ?as_of=YYYY-MM-DD")
             chosen = self.resolve(ref, date)
-            evaluation = evaluate(submission, chosen, as_of=date)
-            return Scored(chosen, evaluation, to_json(evaluation))
+            decision = decide(submission, chosen, as_of=date)  # the one road, as the CLI and batch take it
+            return Scored(chosen, decision, decision.to_json())
         except KernelError as error:
             raise _with_index(kernel_problem(error), index) from None
         except (ArithmeticError, RecursionError) as error:
@@ -177,7 +181,7 @@ class Service:
         from ...audit.records import record_evaluation
 
         ledger = self.require_ledger()
-        record = record_evaluation(scored.evaluation, plugins=self.registry.plugins,
+        record = record_evaluation(scored.decision, plugins=self.registry.plugins,
                                    functions=self.registry.functions, requested=requested)
         return ledger.append(record)
 

@@ -1,0 +1,227 @@
+"""Compute one indicator: its value (input, formula, aggregation or k-of-n), check and points.
+
+:class:`Indicators` works through a :class:`~standards_kernel.kernel.scope.Scope`, so every value
+keeps what it read. Overrides (used by the next-grade search) replace an indicator's computed
+value after the kernel has computed it; the check, points and everything downstream then follow
+the replaced value exactly as they would a computed one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping, cast
+
+import attrs
+
+from . import aggregation as agg
+from . import model as m
+from ..errors import EvaluationError
+from .compare import compare
+from .numbers import divide, is_number, round_to
+from .readings import IndicatorResult, MissingInput, Reading, UnitView, Value
+from .scope import Lookup, Scope
+from .scoring import points
+
+#: ``(indicator id, unit id)`` (None for a county indicator) → the value to use instead.
+Overrides = Mapping[tuple[str, "str | None"], Value]
+
+_MISSING = object()
+
+
+class Indicators:
+    """The indicators of one evaluation, computed in dependency order through one scope."""
+
+    def __init__(self, scope: Scope, overrides: Overrides | None = None) -> None:
+        self.scope = scope
+        self.std = scope.std
+        self.overrides: Overrides = overrides or {}
+        self.results: dict[str, IndicatorResult] = {}
+        self.limits: dict[str, Any] = {}
+
+    def compute(self, ind: m.Indicator) -> IndicatorResult:
+        if ind.level == "county":
+            result = self.county(ind)
+            assert result.county is not None
+            # A computed (or overridden) county value is never None; later formulas read it.
+            self.scope.county_values[ind.id] = cast(Value, result.county.value)
+        else:
+            result = self.unit(ind, self.scope.views[ind.level])
+        self.results[ind.id] = result
+        return result
+
+    # -- county and unit indicators ---------------------------------------------------------
+
+    def county(self, ind: m.Indicator) -> IndicatorResult:
+        result = self.county_computed(ind)
+        key = (ind.id, None)
+        if key not in self.overrides or result.county is None:
+            return result
+        value = self.overrides[key]
+        lookup = self.scope.county_lookup({})
+        met, limit = self.check(ind, value, lookup, f"indicators.{ind.id}")
+        reading = attrs.evolve(result.county, value=value, met=met, limit=limit)
+        earned = points(self.scope, ind, reading, lookup) if ind.scoring else None
+        return attrs.evolve(result, county=reading, points=earned)
+
+    def county_computed(self, ind: m.Indicator) -> IndicatorResult:
+        where = f"indicators.{ind.id}"
+        reads: dict[str, Value] = {}
+        detail: dict[str, Any] = {}
+        note = ""
+        lookup = self.scope.county_lookup(reads)
+        if ind.input is not None:
+            value = lookup(ind.input)
+        elif ind.formula is not None:
+            try:
+                value = self.scope.eval_expr(ind.formula, lookup, f"{where}.formula")
+            except MissingInput:
+                if ind.fallback_input is None or ind.fallback_input not in self.scope.data:
+                    raise
+                reads.clear()
+                value = lookup(ind.fallback_input)
+                note = "published figure used: the inputs of the formula are not in the submission"
+        else:
+            assert ind.aggregate is not None
+            value, detail = self.aggregate(ind, reads)
+        value = self.rounded(ind, value)
+        met, limit = self.check(ind, value, lookup, where)
+        reading = Reading(value, met, limit, reads, note)
+        earned = points(self.scope, ind, reading, lookup) if ind.scoring else None
+        return IndicatorResult(ind, reading, {}, earned, detail)
+
+    def unit(self, ind: m.Indicator, views: tuple[UnitView, ...]) -> IndicatorResult:
+        result = self.unit_computed(ind, views)
+        hits = {unit: v for (iid, unit), v in self.overrides.items() if iid == ind.id and unit is not None}
+        if not hits:
+            return result
+        readings = dict(result.units)
+        for view in views:
+            if view.id in hits and view.id in readings:
+                value = hits[view.id]
+                lookup = self.scope.unit_lookup(view.fields, ind.level, view.id, view.place, {})
+                met, limit = self.check(ind, value, lookup, f"indicators.{ind.id}", view.id)
+                readings[view.id] = attrs.evolve(readings[view.id], value=value, met=met, limit=limit)
+                self.scope.unit_values[ind.level][view.id][ind.id] = value
+        return attrs.evolve(result, units=readings)
+
+    def unit_computed(self, ind: m.Indicator, views: tuple[UnitView, ...]) -> IndicatorResult:
+        where = f"indicators.{ind.id}"
+        store = self.scope.unit_values.setdefault(ind.level, {})
+        readings: dict[str, Reading] = {}
+        for view in views:
+            reads: dict[str, Value] = {}
+            lookup = self.scope.unit_lookup(view.fields, ind.level, view.id, view.place, reads)
+            note = ""
+            if ind.input is not None:
+                value = lookup(ind.input)
+            elif ind.formula is not None:
+                try:
+                    value = self.scope.eval_expr(ind.formula, lookup, f"{where}.formula", view.id)
+                except MissingInput:
+                    if ind.fallback_input is None or ind.fallback_input not in view.fields:
+                        raise
+                    reads.clear()
+                    value = lookup(ind.fallback_input)
+                    note = "published figure used"
+            else:
+                assert ind.k_of_n is not None
+                value, note = self.k_of_n(ind.k_of_n, view, reads)
+            value = self.rounded(ind, value)
+            met, limit = self.check(ind, value, lookup, where, view.id)
+            readings[view.id] = Reading(value, met, limit, reads, note)
+            store.setdefault(view.id, {})[ind.id] = value
+        return IndicatorResult(ind, None, readings)
+
+    # -- value, check -----------------------------------------------------------------------
+
+    def rounded(self, ind: m.Indicator, value: Value) -> Value:
+        if ind.round is not None and is_number(value):
+            return round_to(Decimal(value), ind.round.places, ind.round.mode)
+        return value
+
+    def check(
+        self, ind: m.Indicator, value: Value, lookup: Lookup, where: str, unit_id: str | None = None
+    ) -> tuple[bool | None, Value | None]:
+        if ind.check is None:
+            return (value if isinstance(value, bool) else None), None
+        limit = self.limits.get(ind.id, _MISSING)
+        if limit is _MISSING:
+            limit = self.scope.eval_expr(ind.check.limit, lookup, f"{where}.check.limit", unit_id)
+            if all(name in self.std.parameters for name in ind.check.limit.names):
+                self.limits[ind.id] = limit  # a limit of parameters only is the same for every unit
+        return compare(value, ind.check.op, limit, f"{where}.check", unit_id), limit
+
+    # -- k of n, aggregations ---------------------------------------------------------------
+
+    def k_of_n(self, spec: m.KOfN, view: UnitView, reads: dict[str, Value]) -> tuple[bool, str]:
+        checks = []
+        for name in spec.of:
+            reading = self.results[name].units[view.id]
+            ind = self.std.indicators[name]
+            assert ind.check is not None
+            value, limit = reading.value, reading.limit
+            if not is_number(value) or not is_number(limit):
+                raise EvaluationError(f"k_of_n counts numeric checks; {name!r} is not one", path=f"indicators.{name}")
+            reads[name] = value
+            checks.append(agg.Check(name, Decimal(value), Decimal(limit), ind.check.op in (">", ">=")))
+        outcome = agg.k_of_n(checks, spec.k, spec.floor, where=f"unit {view.id!r}")
+        parts = [f"met {len(outcome.met)} of {outcome.n} (needs {outcome.k})"]
+        if outcome.missed:
+            parts.append("missed: " + ", ".join(outcome.missed))
+        if outcome.below_floor:
+            parts.append("below the floor: " + ", ".join(outcome.below_floor))
+        return outcome.passed, "; ".join(parts)
+
+    def aggregate(self, ind: m.Indicator, reads: dict[str, Value]) -> tuple[Value, dict[str, Any]]:
+        spec = ind.aggregate
+        assert spec is not None
+        where = f"indicators.{ind.id}.aggregate"
+        views = self.scope.views[spec.over]
+        source = self.results.get(spec.of)
+
+        def unit_value(view: UnitView, name: str) -> Value | None:
+            if name in self.std.indicators:
+                return self.results[name].units[view.id].value
+            if name not in view.fields:
+                raise MissingInput(f"{view.place} ({view.id!r}) lacks {name!r}", path=f"{view.place}.{name}")
+            return view.fields[name]
+
+        fn = spec.function
+        detail: dict[str, Any] = {"units": len(views)}
+        if fn in ("count_met", "share_met", "all_met"):
+            assert source is not None
+            flags = [source.units[v.id].met for v in views]
+            if fn == "all_met":
+                return agg.all_true([bool(f) for f in flags]), detail
+            met = agg.count_true([bool(f) for f in flags])
+            if fn == "count_met":
+                return met, detail
+            if not views:
+                raise EvaluationError(
+                    f"share_met over {spec.over!r} is undefined: the county has no such units", path=where,
+                    hint="use all_met or count_met, which are defined for no units",
+                )
+            return divide(met, len(views), where=where), detail
+        raw = [unit_value(v, spec.of) for v in views]  # every unit read first: a missing one names itself
+        values: list[Decimal | int] = []
+        for v, value in zip(views, raw):
+            if not is_number(value):
+                raise EvaluationError(f"{fn} needs numbers; {spec.of!r} of {v.id!r} is {value!r}", path=where)
+            values.append(value)
+        if fn == "count":
+            return agg.count(values), detail
+        if fn == "sum":
+            return agg.total(values), detail
+        if fn == "min":
+            return agg.minimum(values, where=where), detail
+        if fn == "max":
+            return agg.maximum(values, where=where), detail
+        if fn == "mean":
+            return agg.mean(values, where=where), detail
+        assert spec.weight is not None
+        weights = [unit_value(v, spec.weight) for v in views]
+        if fn == "weighted_mean":
+            return agg.weighted_mean(values, weights, where=where), detail
+        cv = agg.weighted_cv(values, weights, where=where)
+        detail.update({"mean": cv.mean, "sd": cv.sd, "total_weight": cv.total_weight})
+        return cv.cv, detail

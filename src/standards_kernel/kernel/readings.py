@@ -1,0 +1,128 @@
+"""What an evaluation gives: the readings of indicators, rules and areas, and the Evaluation.
+
+These are plain frozen records; :mod:`standards_kernel.kernel.evaluate` fills them and
+:mod:`standards_kernel.kernel.result` writes them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping
+
+import attrs
+
+from . import model as m
+from ..errors import SubmissionError
+from .submission import Submission
+
+Value = Decimal | int | bool | str
+
+
+class MissingInput(SubmissionError):
+    """An input the standard reads is not in the submission."""
+
+
+@attrs.frozen
+class UnitView:
+    """One unit as an indicator sees it: a school, a school's segment, or a township."""
+
+    id: str
+    fields: Mapping[str, Value]
+    place: str  # where it came from, for messages: schools[3]
+
+
+@attrs.frozen
+class Reading:
+    """One computed value with what it read."""
+
+    value: Value | None
+    met: bool | None = None
+    limit: Value | None = None
+    reads: Mapping[str, Value] = attrs.Factory(dict)
+    note: str = ""
+
+
+@attrs.frozen
+class IndicatorResult:
+    indicator: m.Indicator
+    county: Reading | None  # for county-level indicators
+    units: Mapping[str, Reading]  # for unit-level indicators, by unit id
+    points: Decimal | None = None
+    detail: Mapping[str, Any] = attrs.Factory(dict)  # aggregation internals (CV mean, sd …)
+
+    @property
+    def failed_units(self) -> tuple[str, ...]:
+        return tuple(uid for uid, r in self.units.items() if r.met is False)
+
+    @property
+    def met(self) -> bool | None:
+        if self.county is not None:
+            return self.county.met
+        flags = [r.met for r in self.units.values() if r.met is not None]
+        return all(flags) if flags else None
+
+
+@attrs.frozen
+class RuleResult:
+    rule: m.Rule
+    failed: bool  # gate not met, or veto triggered
+    applied: bool  # the effect counts (the highest-priority failing rule of its group)
+    value: Value | None
+    limit: Value | None
+    failed_units: tuple[str, ...]
+    cap_index: int | None  # the grade index the effect caps at (None: no effect)
+
+
+@attrs.frozen
+class AreaResult:
+    area: m.Area
+    points: Decimal
+    raw_points: Decimal  # before the cap at the area's maximum
+
+
+@attrs.frozen
+class Evaluation:
+    """The result of one evaluation; :func:`standards_kernel.kernel.result.to_canonical` writes it."""
+
+    standard: m.Standard
+    submission: Submission
+    as_of: dt.date
+    score: Decimal
+    max_score: Decimal
+    grade_by_score: str
+    grade: str
+    indicators: Mapping[str, IndicatorResult]
+    areas: Mapping[str, AreaResult]
+    rules: Mapping[str, RuleResult]
+    parameters: Mapping[str, tuple[m.Parameter, m.DatedValue]]  # those the evaluation read
+    units: Mapping[str, tuple[UnitView, ...]]
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Ids of the ``assumed`` parameters, indicators and rules this result rests on."""
+        found = {f"parameters.{pid}" for pid, (_, d) in self.parameters.items() if d.citation.status == "assumed"}
+        for iid, res in self.indicators.items():
+            c = res.indicator.citation
+            if c is not None and c.status == "assumed":
+                found.add(f"indicators.{iid}")
+        for aid, area in self.areas.items():
+            c = area.area.citation
+            if c is not None and c.status == "assumed":
+                found.add(f"areas.{aid}")
+        for rid, judged in self.rules.items():
+            c = judged.rule.citation
+            if c is not None and c.status == "assumed":
+                found.add(f"{'vetoes' if judged.rule.kind == 'veto' else 'gates'}.{rid}")
+        return tuple(sorted(found))
+
+    @property
+    def lowered_by(self) -> tuple[RuleResult, ...]:
+        """The rules that hold the grade below the one the score reaches, worst first."""
+        by_score = self.standard.grade_index(self.grade_by_score)
+        return tuple(
+            sorted(
+                (r for r in self.rules.values() if r.applied and r.cap_index is not None and r.cap_index > by_score),
+                key=lambda r: (-(r.cap_index or 0), r.rule.id),
+            )
+        )
