@@ -1,0 +1,1 @@
+"""Tests of gaps and the next-grade search."""

@@ -1,0 +1,230 @@
+"""Replay and diff. The golden records in fixtures/records/ must all replay identically: this is
+the test CI runs to catch any change of the kernel's semantics since they were recorded."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import attrs
+import pytest
+
+from standards_kernel import __version__
+from standards_kernel.kernel.evaluate import evaluate
+from standards_kernel.kernel.expressions import Function
+from standards_kernel.audit.records import RecordError, make_record, read_record_file, record_evaluation
+from standards_kernel.kernel.registry import default_registry
+from standards_kernel.audit.replay import ABSENT, Difference, diff_records, json_diff, replay
+from standards_kernel.kernel.submission import read_submission
+from tests.helpers import ROOT
+
+GOLDEN = sorted((ROOT / "fixtures" / "records").glob("*.json"))
+YUANJIANG = ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml"
+
+
+def test_there_are_golden_records() -> None:
+    names = {p.name for p in GOLDEN}
+    assert "yunnan-yuanjiang-2009.json" in names
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=[p.name for p in GOLDEN])
+def test_golden_record_replays_identically(path: Path) -> None:
+    record = read_record_file(path)
+    outcome = replay(record)
+    assert outcome.error is None, outcome.error
+    assert outcome.identical, "\n".join(d.render() for d in outcome.differences)
+    assert outcome.differences == ()
+
+
+def test_golden_records_do_not_depend_on_installed_standards(monkeypatch) -> None:
+    """Replay reads the standard from the record: with no plugin installed at all it still works."""
+    monkeypatch.setenv("STANDARDS_KERNEL_PLUGINS", "")  # empty: no plugin at all
+    assert default_registry().keys() == []
+    checked = 0
+    for path in GOLDEN:
+        record = read_record_file(path)
+        if record.body["functions"]:  # those need their plugin's functions: covered above
+            continue
+        assert replay(record, functions={}).identical, path.name
+        checked += 1
+    assert checked >= 1
+
+
+@pytest.fixture(scope="module")
+def record():
+    submission = read_submission(YUANJIANG)
+    standard = default_registry().resolve("yunnan.county-education", submission.as_of)
+    return record_evaluation(evaluate(submission, standard), created_at="2025-01-01T00:00:00.000000Z")
+
+
+def _with_result(record, change):
+    """A consistent record whose result differs, as a kernel with other semantics made it."""
+    body = copy.deepcopy(dict(record.body))
+    change(body["result"])
+    return make_record(body, record.standard_content, record.created_at)
+
+
+def test_a_changed_semantics_shows_field_by_field(record) -> None:
+    def change(result):
+        result["score"] = "90"
+        result["indicators"]["panel_government"]["points"] = "17"
+        result["vetoes"]["d_class_buildings"]["triggered"] = False
+
+    outcome = replay(_with_result(record, change))
+    assert not outcome.identical and outcome.error is None
+    found = {d.path: (d.before, d.after) for d in outcome.differences}
+    assert found == {
+        "score": ("90", "91.5"),
+        "indicators.panel_government.points": ("17", "18.5"),
+        "vetoes.d_class_buildings.triggered": (False, True),
+    }
+    assert outcome.differences[0].render() == "indicators.panel_government.points: recorded \"17\", replayed \"18.5\""
+
+
+def test_a_new_field_in_the_result_is_a_difference(record) -> None:
+    outcome = replay(_with_result(record, lambda result: result.pop("assumptions")))
+    assert not outcome.identical
+    assert [(d.path, d.before) for d in outcome.differences] == [("assumptions", ABSENT)]
+
+
+def test_kernel_version_alone_is_not_a_difference(record) -> None:
+    def older(result):
+        result["kernel_version"] = "0.0.9"
+
+    body = copy.deepcopy(dict(record.body))
+    body["kernel_version"] = "0.0.9"
+    older(body["result"])
+    outcome = replay(make_record(body, record.standard_content, record.created_at))
+    assert outcome.identical
+    assert (outcome.recorded_kernel, outcome.replayed_kernel) == ("0.0.9", __version__)
+
+
+def test_a_changed_record_is_not_replayed(record) -> None:
+    forged = attrs.evolve(record, body={**record.body, "evaluator": "someone else"})
+    with pytest.raises(RecordError, match="does not verify"):
+        replay(forged)
+
+
+def test_a_record_that_no_longer_evaluates_says_why(record) -> None:
+    """A standard calling a plugin function that is not installed any more."""
+    content = copy.deepcopy(dict(record.standard_content))
+    content["indicators"]["panel_other"]["formula"] = "halve(panel_scores.other)"
+    content["indicators"]["panel_other"].pop("input", None)
+    from standards_kernel.kernel.formats import content_json
+    from standards_kernel.audit.records import sha256_hex
+
+    body = copy.deepcopy(dict(record.body))
+    sha = sha256_hex(content_json(content))
+    body["standard"]["sha256"] = sha
+    body["result"]["standard"]["sha256"] = sha
+    body["functions"] = ["halve"]
+    made = make_record(body, content, record.created_at)
+    outcome = replay(made, functions={})
+    assert not outcome.identical and outcome.error
+    assert "halve" in outcome.error and "not installed now" in outcome.error
+    halve = Function("halve", lambda x: x / 2, 1, 1)
+    with_function = replay(made, functions={"halve": halve})
+    assert with_function.error is None
+    assert any(d.path.startswith("indicators.panel_other") for d in with_function.differences)
+
+
+# --- json_diff and diff_records ----------------------------------------------------------------
+
+
+def test_json_diff_matches_lists_by_id_and_quotes_dotted_keys() -> None:
+    a = {"schools": [{"id": "s1", "books": "10"}, {"id": "s2"}], "data": {"totals.x": "1"}, "l": ["a"]}
+    b = {"schools": [{"id": "s2"}, {"id": "s1", "books": "12"}, {"id": "s3"}], "data": {"totals.x": "1"}, "l": ["b"]}
+    assert list(json_diff(a, b)) == [
+        Difference("l", ["a"], ["b"]),
+        Difference("schools[s1].books", "10", "12"),
+        Difference("schools[s3]", ABSENT, {"id": "s3"}),
+    ]
+    assert list(json_diff({"d": {"a.b": 1}}, {"d": {"a.b": True}})) == [Difference('d."a.b"', 1, True)]
+    assert list(json_diff(a, copy.deepcopy(a))) == []
+
+
+def test_diff_of_self_evaluation_and_review(record) -> None:
+    submission = read_submission(YUANJIANG)
+    standard = default_registry().resolve("yunnan.county-education", submission.as_of)
+    data = dict(submission.data)
+    from decimal import Decimal
+
+    data["totals.dilapidated_d_area_m2"] = Decimal("8436.27")  # exactly 3%: the veto is not triggered
+    self_eval = attrs.evolve(submission, stage="self", evaluator="元江县人民政府", data=data)
+    a = record_evaluation(evaluate(self_eval, standard))
+    result = diff_records(a, record)
+    assert not result.same
+    s = result.sections
+    assert [d.path for d in s["evaluation"]] == ["evaluator", "stage"]
+    assert [(d.path, d.before, d.after) for d in s["inputs"]] == [
+        ('data."totals.dilapidated_d_area_m2"', "8436.27", "45584")]
+    assert {d.path: (d.before, d.after) for d in s["outcome"]} == {
+        "grade": ("advanced", "qualified"), "lowered_by": ([], ["d_class_buildings"])}
+    assert {d.path for d in s["vetoes"]} >= {"vetoes.d_class_buildings.triggered", "vetoes.d_class_buildings.applied"}
+    assert {d.path for d in s["indicators"]} == {"indicators.d_class_ratio.value", "indicators.d_class_ratio.met"}
+    assert s["areas"] == () and s["gates"] == ()
+    assert diff_records(record, record).same
+
+
+def test_diff_across_dates_shows_the_evaluation_header(record) -> None:
+    submission = read_submission(YUANJIANG)
+    standard = default_registry().resolve("yunnan.county-education", submission.as_of)
+    later = record_evaluation(evaluate(submission, standard, as_of=dt.date(2010, 5, 13)))
+    result = diff_records(record, later)
+    assert [(d.path, d.before, d.after) for d in result.sections["evaluation"]] == [("as_of", "2009-05-13", "2010-05-13")]
+    assert result.sections["inputs"] == ()
+
+
+# --- editions: a record made under an older edition than the newest ------------------------------
+
+
+def test_a_golden_record_was_made_under_an_older_edition() -> None:
+    registry = default_registry()
+    older = []
+    for path in GOLDEN:
+        record = read_record_file(path)
+        sid, edition = record.body["standard"]["id"], record.body["standard"]["edition"]
+        editions = [registry.get(k) for k in registry.keys() if k.split("@")[0] == sid]
+        newest = max(editions, key=lambda s: s.effective_from)
+        if newest.edition != edition:
+            older.append((record, newest))
+    assert older, "fixtures/records/ needs a record made under an edition older than the newest"
+    for record, newest in older:
+        as_of = dt.date.fromisoformat(record.body["as_of"])
+        assert as_of < newest.effective_from
+        # The edition in force on the recorded date is the recorded one …
+        assert default_registry().resolve(record.body["standard"]["id"], as_of).sha256 == record.standard_sha256
+
+
+def test_as_of_selects_the_edition_then_in_force(capsys, tmp_path, monkeypatch) -> None:
+    from standards_kernel.interfaces.cli.main import main
+    from standards_kernel.audit.records import parse_json
+
+    monkeypatch.setenv("STANDARDS_KERNEL_LEDGER", str(tmp_path / "l.sqlite3"))
+    fixture = str(ROOT / "fixtures" / "counties" / "national" / "basic-2012-pass.toml")
+    assert main(["evaluate", fixture, "--as-of", "2016-06-01", "--record", "--format", "json"]) == 0
+    decision = capsys.readouterr().err.strip().removeprefix("decision_id: ")
+    assert main(["ledger", "show", decision]) == 0
+    shown = parse_json(capsys.readouterr().out, file="-")
+    assert shown["body"]["standard"]["edition"] == "2012"
+    golden = read_record_file(ROOT / "fixtures" / "records" / "national-basic-2012-pass.json")
+    assert shown["body"]["standard"]["sha256"] == golden.standard_sha256
+    assert shown["body"]["submission"] == golden.submission
+    assert default_registry().resolve("national.basic-balance", dt.date(2018, 1, 1)).edition == "2017"
+
+
+def test_rerecord_keeps_the_recorded_content_and_replays(record) -> None:
+    from standards_kernel.audit.replay import rerecord
+
+    def change(result):
+        result["score"] = "1"
+
+    stale = _with_result(record, change)  # as if made by a kernel with other semantics
+    assert not replay(stale).identical
+    fresh = rerecord(stale)
+    assert fresh.standard_content == stale.standard_content
+    assert fresh.body["standard"] == stale.body["standard"]
+    assert fresh.submission == stale.submission and fresh.body["as_of"] == stale.body["as_of"]
+    assert fresh.decision_id != stale.decision_id
+    assert replay(fresh).identical

@@ -1,0 +1,1 @@
+"""Tests of test cases, the property kit, the scaffold, template, diff-standard."""

@@ -1,0 +1,81 @@
+"""docs/tutorial-new-standard.md, run: every ```sh block in order, in a fresh directory, with the
+package installed into a throw-away virtual environment; every ```text block after a command must
+appear in what that command printed. So the tutorial cannot fall behind the code."""
+
+from __future__ import annotations
+
+import os
+import re
+import site
+import subprocess
+import sys
+from pathlib import Path
+from tests.helpers import ROOT
+
+
+TUTORIAL = ROOT / "docs" / "tutorial-new-standard.md"
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```\n", re.S | re.M)
+
+
+def blocks() -> list[tuple[str, list[str]]]:
+    """Each ```sh block with the ```text excerpts that follow it."""
+    found: list[tuple[str, list[str]]] = []
+    for match in FENCE.finditer(TUTORIAL.read_text("utf-8")):
+        kind, body = match.group(1), match.group(2)
+        if kind == "sh":
+            found.append((body, []))
+        elif kind == "text" and found:
+            found[-1][1].extend(line for line in body.splitlines() if line.strip() and line.strip() != "…")
+    return found
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    """A virtual environment that sees this interpreter's packages (so it works offline) and a
+    `standards-kernel` command that runs the module with the environment's python."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    parents = [p for p in site.getsitepackages() + [site.getusersitepackages()] if Path(p).is_dir()]
+    # .pth lines starting with "import" run: addsitedir also processes the .pth files there (an
+    # editable install's finder), which a plain path line would not.
+    Path(purelib, "_parent_site.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in parents))
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    command = shims / "standards-kernel"
+    command.write_text('#!/bin/sh\nexec python -m standards_kernel "$@"\n')
+    command.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("STANDARDS_KERNEL_PLUGINS", "PYTHONPATH", "VIRTUAL_ENV")}
+    env.update({
+        "PATH": f"{venv / 'bin'}{os.pathsep}{shims}{os.pathsep}{env.get('PATH', '')}",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1", "PIP_NO_INPUT": "1",
+    })
+    return env
+
+
+def script(found: list[tuple[str, list[str]]]) -> str:
+    lines = ["set -euo pipefail"]
+    for index, (body, _) in enumerate(found):
+        # Offline and without fetching build tools: the installed setuptools builds the package.
+        body = body.replace("pip install ", "pip install --no-deps --no-build-isolation ")
+        lines += [f"echo '@@@ block {index}'", body]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_tutorial_runs_as_written(tmp_path):
+    found = blocks()
+    assert len(found) >= 8, "the tutorial's commands were not found"
+    work = tmp_path / "work"
+    work.mkdir()
+    run = subprocess.run(["bash", "-c", script(found)], cwd=work, env=environment(tmp_path),
+                         capture_output=True, text=True, timeout=600)
+    outputs = re.split(r"^@@@ block \d+\n", run.stdout, flags=re.M)[1:]
+    assert run.returncode == 0, (f"block {len(outputs) - 1} failed (exit {run.returncode}):\n{found[len(outputs) - 1][0]}\n"
+                                 f"--- stdout\n{run.stdout[-4000:]}\n--- stderr\n{run.stderr[-4000:]}")
+    assert len(outputs) == len(found)
+    for (body, expected), output in zip(found, outputs):
+        for line in expected:
+            assert line.rstrip() in output, f"after\n{body}\nexpected to see\n  {line}\nin\n{output}"
+    package = work / "standards-kernel-taohua-county-education"
+    assert (package / "submission.toml").is_file()
+    assert "Traceback" not in run.stderr

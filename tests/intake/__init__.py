@@ -1,0 +1,1 @@
+"""Tests of school tables from spreadsheets."""

@@ -1,0 +1,1 @@
+"""Tests of the built-in jurisdictions, their test cases, and plugins."""

@@ -1,0 +1,1 @@
+"""Tests of numbers, formulas, aggregation, scoring, loading, the registry."""

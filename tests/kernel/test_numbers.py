@@ -1,0 +1,77 @@
+"""Exact numbers: parsing, the canonical text, floats from Python callers, the fixed context."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from standards_kernel.errors import NumberError
+from standards_kernel.kernel.numbers import KERNEL_CONTEXT, canonical, divide, is_number, sqrt, to_decimal
+from tests.helpers import build
+
+
+def test_a_float_from_the_python_api_becomes_its_shortest_repr():
+    assert to_decimal(0.1) == Decimal("0.1")  # not 0.1000000000000000055511151231257827…
+    sub = build({"data": {"satisfaction_rate": 0.85}, "schools": [{"id": "a", "students": {"primary": 3}, "teaching_aux_area_m2": 12.3}]})
+    assert sub.data["satisfaction_rate"] == Decimal("0.85")
+    assert sub.schools[0].values["teaching_aux_area_m2"] == Decimal("12.3")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "NaN", "-Infinity", Decimal("NaN"), True, None, [1], "1,000"])
+def test_non_numbers_are_refused(bad):
+    with pytest.raises(NumberError):
+        to_decimal(bad, where="x")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(Decimal("3.0"), "3"), (Decimal("100"), "100"), (Decimal("1E+2"), "100"), (Decimal("-0.0"), "0"),
+     (Decimal("0.030"), "0.03"), (7, "7"), (Decimal("1E-7"), "0.0000001")],
+)
+def test_canonical_text(value, text):
+    assert canonical(value) == text
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10**9, max_value=10**9))
+def test_canonical_text_round_trips_to_an_equal_value(value):
+    assert Decimal(canonical(value)) == value
+
+
+def test_the_kernel_context_does_not_follow_the_callers_context():
+    with decimal.localcontext() as ctx:
+        ctx.prec = 5
+        ctx.rounding = decimal.ROUND_DOWN
+        assert str(divide(1, 3)) == "0.3333333333333333333333333333"
+        assert str(sqrt(Decimal(2))) == "1.414213562373095048801688724"
+    assert KERNEL_CONTEXT.prec == 28
+
+
+def test_division_by_zero_names_its_place():
+    with pytest.raises(NumberError, match="division by zero") as caught:
+        divide(1, 0, where="indicators.x")
+    assert caught.value.path == "indicators.x"
+
+
+def test_booleans_are_not_numbers():
+    assert is_number(Decimal(1)) and is_number(3)
+    assert not is_number(True) and not is_number(1.0) and not is_number("1")
+
+
+@pytest.mark.parametrize("bad", ["1E+999999", "1E+31", "-1e40", "1E+999999999999", "1e-999999999", 10**40])
+def test_magnitudes_far_outside_any_quantity_are_refused(bad):
+    with pytest.raises(NumberError, match="outside the kernel's range"):
+        to_decimal(bad, where="x")
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_an_exponent_beyond_decimal_range_is_a_clear_error(fmt):
+    from standards_kernel.errors import SubmissionError
+    from standards_kernel.kernel.submission import parse_submission
+
+    text = "[data]\nsatisfaction_rate = 1E+9999999999999999999\n" if fmt == "toml" else '{"data": {"satisfaction_rate": 1E+9999999999999999999}}'
+    with pytest.raises(SubmissionError, match="outside|finite"):
+        parse_submission(text, fmt=fmt)
