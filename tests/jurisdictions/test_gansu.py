@@ -1,5 +1,6 @@
 """Gansu: basic balance as applied from 甘政发〔2012〕120号 (national 2012 rules, the disabled-children
-enrolment rate reported against Gansu's 90% target), on the fixtures in fixtures/counties/gansu/.
+enrolment rate reported against the dated target: 90% from 2014, 95% from 2017-07-28), on the
+fixtures in fixtures/counties/gansu/.
 
 Each fixture's expected result (score, grade, gates, the lines met exactly and one step past them)
 is a test case in provinces/gansu/cases/; here: the coefficients recomputed independently, what is
@@ -63,11 +64,27 @@ def test_yis_failed_disabled_rate_is_not_applied(standard):
     assert result.rules["disabled_enrolment"].failed and result.rules["disabled_enrolment"].applied is False
 
 
-def test_before_2016_the_target_is_an_assumption_and_says_so(standard):
-    result = evaluate(variant("jia-2016", "access = 19,", "access = 19,", as_of="2014-06-30"), standard)
-    assert "parameters.disabled_enrolment_target" in result.assumptions
-    assert to_canonical(result)["parameters"]["disabled_enrolment_target"]["status"] == "assumed"
-    assert result.grade == "recognised"
+@pytest.mark.parametrize(
+    ("as_of", "value", "status", "source", "since"),
+    [
+        ("2013-06-30", "0.9", "assumed", None, "2012-10-24"),  # no target before the 2014 plan: carried back
+        ("2014-01-19", "0.9", "assumed", None, "2012-10-24"),
+        ("2014-01-20", "0.9", "corroborated", "spe_plan_2014", "2014-01-20"),  # 特殊教育提升计划（2014—2016年）
+        ("2015-12-31", "0.9", "corroborated", "spe_plan_2014", "2014-01-20"),
+        ("2016-01-01", "0.9", "corroborated", "gs_dis", "2016-01-01"),  # Gansu's 十三五 target
+        ("2017-07-27", "0.9", "corroborated", "gs_dis", "2016-01-01"),
+        ("2017-07-28", "0.95", "corroborated", "spe_plan_2017", "2017-07-28"),  # the second plan (2017—2020)
+        ("2017-12-04", "0.95", "corroborated", "spe_plan_2017", "2017-07-28"),
+    ],
+)
+def test_the_target_is_dated_by_the_national_plans_and_says_when_it_is_assumed(standard, as_of, value, status, source, since):
+    result = evaluate(variant("jia-2016", "access = 19,", "access = 19,", as_of=as_of), standard)
+    target = to_canonical(result)["parameters"]["disabled_enrolment_target"]
+    assert (target["value"], target["status"], target.get("source"), target["in_force_from"]) == (value, status, source, since)
+    assert ("parameters.disabled_enrolment_target" in result.assumptions) is (status == "assumed")
+    # 188/200 = 94%: meets 90%, not 95%; reported only, the grade stays.
+    assert result.rules["disabled_enrolment"].failed is (value == "0.95")
+    assert result.grade == "recognised" and result.rules["disabled_enrolment"].applied is False
 
 
 def test_editions_run_from_the_2012_opinion_and_follow_the_national_ones():
@@ -92,7 +109,7 @@ def with_dropouts(name: str, as_of: str, junior: int) -> str:
     [
         ("2019-06-30", 23, "recognised", "corroborated"),  # 23/1300 = 1.77% ≤ 1.8%
         ("2019-06-30", 24, "not_recognised", "corroborated"),  # 1.85% > 1.8% (assumed national line)
-        ("2021-06-30", 23, "recognised", "assumed"),  # after the 十三五 period the 90% is carried forward
+        ("2021-06-30", 23, "recognised", "assumed"),  # after the second plan (to 2020) the 95% is carried forward
     ],
 )
 def test_the_2017_edition_adds_the_dropout_gate_and_keeps_the_disabled_rate(as_of, junior, grade, target_status):
@@ -101,10 +118,12 @@ def test_the_2017_edition_adds_the_dropout_gate_and_keeps_the_disabled_rate(as_o
     assert result.grade == grade
     data = to_canonical(result)
     assert data["parameters"]["disabled_enrolment_target"]["status"] == target_status
+    assert data["parameters"]["disabled_enrolment_target"]["value"] == "0.95"
     assert data["gates"]["dropout_junior"]["origin"] == "national.basic-balance@2017"
     assert data["gates"]["public_satisfaction"]["origin"] == "national.basic-balance@2012"
     assert "origin" not in data["gates"]["disabled_enrolment"]
-    assert result.rules["disabled_enrolment"].failed is False
+    # 188/200 = 94% < 95%: the reported gate fails and never applies.
+    assert result.rules["disabled_enrolment"].failed is True and result.rules["disabled_enrolment"].applied is False
 
 
 # --- properties ---------------------------------------------------------------------------------

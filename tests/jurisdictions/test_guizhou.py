@@ -149,19 +149,56 @@ def test_basic_balance_editions_follow_the_national_ones():
         load_standard("guizhou.basic-balance", as_of=dt.date(2012, 12, 31))
 
 
-def test_from_2017_the_same_threshold_sits_on_the_national_dropout_edition():
+def with_dropouts(as_of: str, primary: int, junior: int) -> str:
+    text = path("jia-2015").read_text("utf-8").replace("as_of = 2015-10-15", f"as_of = {as_of}")
+    return text.replace(
+        "satisfaction_satisfied = 1068\n",
+        f"satisfaction_satisfied = 1068\ndropouts = {{ primary = {primary}, junior = {junior} }}\n"
+        "students_start_of_year = { primary = 1500, junior = 1000 }\n",
+    )
+
+
+def test_from_2017_the_same_threshold_sits_on_the_national_dropout_edition_with_guizhous_lines():
     standard = load_standard(BASIC_2017)
-    text = path("jia-2015").read_text("utf-8").replace("as_of = 2015-10-15", "as_of = 2018-10-15")
-    text = text.replace("satisfaction_satisfied = 1068\n", "satisfaction_satisfied = 1068\ndropouts = { primary = 3, junior = 20 }\nstudents_start_of_year = { primary = 1500, junior = 1000 }\n")
-    result = evaluate(parse_submission(text, file="jia-2018.toml"), standard)
-    # 3/1500 = 0.2% ≤ 0.6%; 20/1000 = 2% > 1.8% (the national file's assumed placeholder line).
-    assert result.grade == "not_recognised" and failed_rules(result) == ["dropout_junior"]
-    assert "parameters.dropout_control_line_junior" in result.assumptions
+    # 3/1500 = 0.2% ≤ 1.8%; 20/1000 = 2% ≤ 2.8% (Guizhou's line; the national placeholder 1.8% failed it).
+    result = evaluate(parse_submission(with_dropouts("2018-10-15", 3, 20), file="jia-2018.toml"), standard)
+    assert result.grade == "recognised" and failed_rules(result) == []
+    assert result.rules["dropout_junior"].limit == D("0.028") and result.rules["dropout_primary"].limit == D("0.018")
     data = to_canonical(result)
     assert data["gates"]["dropout_junior"]["origin"] == "national.basic-balance@2017"
+    assert "origin" not in data["parameters"]["dropout_control_line_junior"]  # Guizhou's own, not inherited
     assert "origin" not in data["gates"]["provincial_school_standard_primary"]
-    fewer = evaluate(parse_submission(text.replace("junior = 20 }", "junior = 18 }"), file="jia-2018b.toml"), standard)
-    assert fewer.grade == "recognised"  # 1.8% exactly: not above the line
+    # 29/1000 = 2.9% > 2.8%: denied, on the junior gate alone.
+    over = evaluate(parse_submission(with_dropouts("2018-10-15", 3, 29), file="jia-2018b.toml"), standard)
+    assert over.grade == "not_recognised" and failed_rules(over) == ["dropout_junior"]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "status", "listed"),
+    [
+        ("2017-12-05", "corroborated", False),  # the 2014 line, reported by 央广网 (gz_cnr_2014)
+        ("2017-12-31", "corroborated", False),
+        ("2018-01-01", "assumed", True),  # carried past 2017-12: an assumption, and the result says so
+        ("2024-06-30", "assumed", True),
+    ],
+)
+def test_guizhous_dropout_lines_are_corroborated_for_2014_and_assumed_when_carried_past_2017(as_of, status, listed):
+    result = evaluate(parse_submission(with_dropouts(as_of, 3, 20), file="d.toml"), load_standard(BASIC_2017))
+    data = to_canonical(result)
+    for pid, value in (("dropout_control_line_primary", "0.018"), ("dropout_control_line_junior", "0.028")):
+        line = data["parameters"][pid]
+        assert (line["value"], line["status"]) == (value, status)
+        assert (f"parameters.{pid}" in result.assumptions) is listed
+        if status == "corroborated":
+            assert (line["source"], line["in_force_from"]) == ("gz_cnr_2014", "2014-01-01")
+
+
+def test_the_class_size_ambiguity_is_recorded_where_the_value_is():
+    for key in (SCHOOL, BASIC, BASIC_2017):
+        for pid in ("class_limit_primary", "class_limit_junior"):
+            (value,) = load_standard(key).parameters[pid].values
+            assert "不多于55人" in value.citation.locator and "55" in value.citation.note, (key, pid)
+    assert "不多于55人" in (ROOT / "docs" / "provinces" / "guizhou.md").read_text("utf-8")
 
 
 def test_the_school_items_are_the_same_in_all_three_files():

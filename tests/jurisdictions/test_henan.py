@@ -97,6 +97,19 @@ def test_strict_review_findings_are_reported_without_effect(award):
     assert not any(r.applied for r in result.rules.values())
 
 
+def test_the_super_large_class_line_is_national_usage_corroborated_not_assumed(award):
+    result = evaluate(read_submission(path("jia-2014")), award)
+    line = to_canonical(result)["parameters"]["super_large_class"]
+    assert (line["value"], line["status"], line["source"]) == ("66", "corroborated", "moe_class_2020")
+    assert "parameters.super_large_class" not in result.assumptions
+    assert "66人以上" in award.sources["moe_class_2020"].note
+    # 66 is super-large, 65 is not (the case jia-2014 has both sides with the grade).
+    for size, failed in ((65, ()), (66, ("hn-4",))):
+        text = path("jia-2014").read_text("utf-8").replace("largest_class = 50", f"largest_class = {size}")
+        got = evaluate(parse_submission(text, file="c.toml"), award)
+        assert got.rules["no_super_large_classes"].failed_units == failed
+
+
 def test_the_award_is_in_force_only_for_its_round(award):
     assert award.in_force(dt.date(2014, 8, 21)) and not award.in_force(dt.date(2014, 8, 20))
     with pytest.raises(KernelError, match="not on 2015-03-01"):
