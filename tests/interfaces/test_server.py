@@ -371,7 +371,10 @@ def test_record_then_fetch_then_replay(server: Server) -> None:
     decision = response.headers["standards-kernel-decision-id"]
     assert response.headers["location"] == f"/v1/records/{decision}"
     plain = server.client.post("/v1/evaluations", content=submission_json(YUANJIANG))
-    assert response.content == plain.content  # recording does not change the result
+    # The body names the decision and the record too; the result inside is the unrecorded bytes.
+    assert response.json()["decision_id"] == decision and response.json()["location"] == f"/v1/records/{decision}"
+    assert response.content == (f'{{"decision_id":"{decision}","location":"/v1/records/{decision}","result":'
+                                 .encode() + plain.content + b"}")
 
     record = server.client.get(f"/v1/records/{decision}")
     assert record.status_code == 200
@@ -383,6 +386,7 @@ def test_record_then_fetch_then_replay(server: Server) -> None:
 
     again = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG))
     assert again.headers["standards-kernel-decision-id"] == decision  # the same evaluation, the same decision
+    assert again.json()["decision_id"] == decision
 
     replayed = server.client.post(f"/v1/records/{decision}/replay")
     assert replayed.status_code == 200

@@ -179,8 +179,8 @@ class EvaluationResult:
     """The canonical result of one evaluation (``standards-kernel evaluate --format json``).
 
     The body is byte for byte the canonical JSON the CLI prints (keys sorted, no spaces, decimals
-    as strings). The nested tables are documented in docs/api.md; their keys are ids of the
-    standard's indicators, areas, rules and parameters.
+    as strings). The nested tables' keys are ids of the standard's indicators, areas, rules and
+    parameters; their values are typed in the OpenAPI document by :func:`result_schemas`.
     """
 
     format: Literal["standards-kernel/evaluation@1"]
@@ -205,6 +205,138 @@ class EvaluationResult:
     assumptions: list[str]
     gaps: list[dict[str, Any]]
     next_grade: dict[str, Any]
+
+
+@attrs.frozen
+class RecordedEvaluation:
+    """A recorded evaluation (``POST /v1/evaluations?record=true``, 201): the decision id, the record's
+    address and the canonical result, whose bytes are those of the unrecorded answer."""
+
+    decision_id: str
+    location: str
+    result: EvaluationResult
+
+
+# --- the parts of a result, as named JSON Schemas ---------------------------------------------
+#
+# kernel/result.py writes each part of the canonical result from kernel objects. Each named
+# schema below lists the keys of one part, and takes the type of each key from the kernel attrs
+# field it is written from (``Decimal`` becomes a string in canonical form). A key is "always"
+# present, or written only when it has a value; no part has keys beyond those listed (the tests
+# validate the result of every fixture county against these schemas).
+
+#: The canonical text of a decimal (kernel.numbers.canonical): no exponent, no trailing zeros.
+DECIMAL_PATTERN = r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$"
+ALWAYS, WHEN_SET = True, False
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_type(tp: Any, *, nullable: bool = True) -> dict[str, Any]:
+    """The JSON Schema of a kernel field type as the canonical result writes it."""
+    named = {Decimal: "Decimal", m.Label: "ResultLabel", m.Check: "ResultCheck"}
+    if tp in named:
+        return ref(named[tp])
+    simple = {str: {"type": "string"}, Expression: {"type": "string"}, bool: {"type": "boolean"},
+              int: {"type": "integer"}, dt.date: {"type": "string", "format": "date"}}
+    if tp in simple:
+        return dict(simple[tp])
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Literal:
+        return {"enum": list(args)}
+    if origin in (Union, types.UnionType):
+        kept = [a for a in args if a is not type(None) and not (a is int and Decimal in args)]  # ints of a value are text
+        options = [json_type(a) for a in kept]
+        if type(None) in args and nullable:
+            options.append({"type": "null"})
+        return options[0] if len(options) == 1 else {"anyOf": options}
+    if origin in (dict, Mapping, collections.abc.Mapping):
+        return {"type": "object", "additionalProperties": json_type(args[1])}
+    if origin is tuple:
+        return {"type": "array", "items": json_type(args[0])}
+    raise TypeError(f"no JSON Schema for {tp!r}")
+
+
+def of(cls: type, name: str, always: bool) -> tuple[dict[str, Any], bool]:
+    """The key ``name`` typed as the field ``name`` of the kernel class ``cls``."""
+    return json_type(_hints(cls)[name], nullable=always), always
+
+
+def part(description: str, keys: Mapping[str, tuple[dict[str, Any], bool]]) -> dict[str, Any]:
+    return {"type": "object", "description": description, "additionalProperties": False,
+            "properties": {key: schema for key, (schema, _) in keys.items()},
+            "required": [key for key, (_, always) in keys.items() if always]}
+
+
+def _citation_keys() -> dict[str, tuple[dict[str, Any], bool]]:
+    return {name: of(m.Citation, name, WHEN_SET) for name in ("source", "status", "locator", "note")}
+
+
+def result_schemas() -> dict[str, dict[str, Any]]:
+    """The named schemas of the result's parts (components of the OpenAPI document)."""
+    from ...kernel.readings import AreaResult, IndicatorResult, Reading, RuleResult
+
+    value = json_type(_hints(Reading)["value"], nullable=False)
+    reading = {"value": of(Reading, "value", ALWAYS), "met": of(Reading, "met", WHEN_SET),
+               "limit": of(Reading, "limit", WHEN_SET), "reads": of(Reading, "reads", WHEN_SET),
+               "note": of(Reading, "note", WHEN_SET)}
+    strings = {"type": "array", "items": {"type": "string"}}
+    return {
+        "Decimal": {"type": "string", "pattern": DECIMAL_PATTERN,
+                    "description": "an exact decimal in canonical form: no exponent, no trailing zeros"},
+        "ResultValue": {**value, "description": "a value: a decimal (as text), a yes/no, or a text"},
+        "ResultLabel": part("a name in Chinese and English",
+                            {"zh": of(m.Label, "zh", ALWAYS), "en": of(m.Label, "en", ALWAYS)}),
+        "ResultCheck": part("the indicator's check: value op limit (the limit's formula text)",
+                      {"op": of(m.Check, "op", ALWAYS), "limit": of(m.Check, "limit", ALWAYS)}),
+        "ResultGrade": part("a grade of the standard, lowest first", {"id": of(m.Grade, "id", ALWAYS),
+                                                                "label": of(m.Grade, "label", ALWAYS)}),
+        "ResultArea": part("an area of the score: its points and maximum", {
+            "label": of(m.Area, "label", ALWAYS), "parent": of(m.Area, "parent", ALWAYS),
+            "points": of(AreaResult, "points", ALWAYS), "max": of(m.Area, "max", ALWAYS)}),
+        "ResultSource": part("a document the standard rests on", {
+            name: of(m.Source, name, WHEN_SET) for name in ("title", "issuer", "number", "date", "address")}),
+        "ResultParameter": part("a parameter the evaluation read, with the value in force and its citation", {
+            "label": of(m.Parameter, "label", ALWAYS), "unit": of(m.Parameter, "unit", ALWAYS),
+            "value": of(m.DatedValue, "value", ALWAYS),
+            "in_force_from": (json_type(dt.date | None), ALWAYS),  # null: since the first edition
+            **_citation_keys(), "origin": of(m.Parameter, "origin", WHEN_SET)}),
+        "ResultUnitReading": part("one unit's (school's, township's) value of an indicator", reading),
+        "ResultIndicator": part("an indicator: how it is computed, its value (or each unit's), check and points", {
+            "label": of(m.Indicator, "label", ALWAYS), "level": of(m.Indicator, "level", ALWAYS),
+            "unit": of(m.Indicator, "unit", ALWAYS), "how": ({"type": "string"}, ALWAYS),
+            "direction": of(m.Indicator, "direction", WHEN_SET), "check": of(m.Indicator, "check", WHEN_SET),
+            **{key: (schema, WHEN_SET) for key, (schema, _) in reading.items()},
+            "units": ({"type": "object", "additionalProperties": ref("ResultUnitReading")}, WHEN_SET),
+            "failed_units": (strings, WHEN_SET),
+            "detail": ({"type": "object", "additionalProperties": ref("ResultValue")}, WHEN_SET),
+            "points": of(IndicatorResult, "points", WHEN_SET), "max": of(m.Scoring, "max", WHEN_SET),
+            "scoring": of(m.Scoring, "kind", WHEN_SET), "area": of(m.Scoring, "area", WHEN_SET),
+            **_citation_keys(), "origin": of(m.Indicator, "origin", WHEN_SET)}),
+        "ResultRule": part("a gate (failed) or veto (triggered): its effect on the grade and whether it applied", {
+            "label": of(m.Rule, "label", ALWAYS), "indicator": of(m.Rule, "indicator", ALWAYS),
+            "effect": of(m.Rule, "effect", ALWAYS), "applied": of(RuleResult, "applied", ALWAYS),
+            "priority": of(m.Rule, "priority", ALWAYS), "group": of(m.Rule, "group", ALWAYS),
+            "failed": of(RuleResult, "failed", WHEN_SET), "triggered": of(RuleResult, "failed", WHEN_SET),
+            "grade": of(m.Rule, "grade", WHEN_SET), "value": of(RuleResult, "value", WHEN_SET),
+            "limit": of(RuleResult, "limit", WHEN_SET), "failed_units": of(RuleResult, "failed_units", WHEN_SET),
+            **_citation_keys(), "origin": of(m.Rule, "origin", WHEN_SET)}),
+    }
+
+
+#: The result's keys typed by the named parts.
+RESULT_PARTS: dict[str, dict[str, Any]] = {
+    "score": ref("Decimal"), "max_score": ref("Decimal"),
+    "grades": {"type": "array", "items": ref("ResultGrade")},
+    "gates": {"type": "object", "additionalProperties": ref("ResultRule")},
+    "vetoes": {"type": "object", "additionalProperties": ref("ResultRule")},
+    "indicators": {"type": "object", "additionalProperties": ref("ResultIndicator")},
+    "areas": {"type": "object", "additionalProperties": ref("ResultArea")},
+    "parameters": {"type": "object", "additionalProperties": ref("ResultParameter")},
+    "sources": {"type": "object", "additionalProperties": ref("ResultSource")},
+}
 
 
 # --- records --------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from typing import Any, AsyncIterator
 from litestar import Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter
 from litestar.response import Stream
 from litestar.response.streaming import ASGIStreamingResponse
@@ -68,10 +67,14 @@ AsOfParam = Parameter(query="as_of", required=False,
 # --- service ---------------------------------------------------------------------------------
 
 
-@get("/v1/health", tags=["service"], summary="Health and what is served", sync_to_thread=False)
+@get("/v1/health", tags=["service"], summary="Health and what is served", operation_id="getHealth",
+     sync_to_thread=False)
 def health(request: Request) -> Response[models.Health]:
-    svc = service(request)
-    data = {
+    return json_response(canonical_json(health_data(service(request))))
+
+
+def health_data(svc: Service) -> dict[str, Any]:
+    return {
         "status": "ok",
         "kernel_version": __version__,
         "standards": len(svc.standards),
@@ -80,14 +83,13 @@ def health(request: Request) -> Response[models.Health]:
         "plugin_errors": [str(e) for e in svc.registry.errors] + svc.standard_problems,
         "ledger": svc.config.ledger is not None,
     }
-    return json_response(canonical_json(data))
 
 
 # --- standards -------------------------------------------------------------------------------
 
 
 @get("/v1/standards", tags=["standards"], summary="List the installed standards (one entry per edition)",
-     sync_to_thread=False)
+     operation_id="listStandards", sync_to_thread=False)
 def list_standards(request: Request) -> Response[models.StandardList]:
     return json_response(service(request).listing_json())
 
@@ -95,7 +97,7 @@ def list_standards(request: Request) -> Response[models.StandardList]:
 @get("/v1/standards/{ref:str}", tags=["standards"], summary="A standard's editions in full",
      description="Editions, indicators, parameters with their sources and statuses, areas, gates, "
                  "vetoes and grades. ``ref`` is an id (every edition) or id@edition (that one).",
-     responses=problems(400, 404), sync_to_thread=False)
+     responses=problems(400, 404), operation_id="getStandard", sync_to_thread=False)
 def get_standard(
     request: Request, ref: str = Parameter(description="standard id, or id@edition", max_length=200),
 ) -> Response[models.StandardDetail]:
@@ -106,7 +108,8 @@ def get_standard(
      summary="JSON Schema (2020-12) of a submission for a standard",
      description="Built from the input vocabulary, the standard's own inputs and what the standard reads "
                  "(x-read-by). A bare id gives the newest edition, or the one in force on ``as_of``.",
-     responses=problems(400, 404), sync_to_thread=False, media_type=SCHEMA_JSON)
+     responses=problems(400, 404), operation_id="getSubmissionSchema", sync_to_thread=False,
+     media_type=SCHEMA_JSON)
 def get_schema(
     request: Request,
     ref: str = Parameter(description="standard id, or id@edition", max_length=200),
@@ -122,20 +125,16 @@ def evaluation_headers(scored: Scored) -> dict[str, str]:
     return {HEADER_STANDARD: scored.standard.key, HEADER_STANDARD_SHA256: scored.standard.sha256}
 
 
-@post("/v1/evaluations", tags=["evaluations"], summary="Score one submission",
+@post("/v1/evaluations", tags=["evaluations"], summary="Score one submission", operation_id="evaluate",
       description="The body is one submission (JSON; numbers as JSON numbers or text, read exactly). The "
                   "response body is byte for byte the canonical result that `standards-kernel evaluate SUB "
                   "--format json` prints (without its final newline). With ?record=true the evaluation is "
-                  "appended to the ledger: 201, the decision id in the Standards-Kernel-Decision-Id header "
-                  "and the record's address in Location.",
-      status_code=200, responses={201: ResponseSpec(data_container=models.EvaluationResult,
+                  "appended to the ledger: 201, and the body is `{\"decision_id\", \"location\", \"result\"}`: the "
+                  "decision id, the record's address (also in the Standards-Kernel-Decision-Id and Location "
+                  "headers) and the same canonical result, byte for byte.",
+      status_code=200, responses={201: ResponseSpec(data_container=models.RecordedEvaluation,
                                                     description="Scored and recorded", generate_examples=False),
-                                  **problems(400, 404, 409, 413, 422)},
-      response_headers=[
-          ResponseHeader(name=HEADER_STANDARD, documentation_only=True, description="id@edition of the standard used"),
-          ResponseHeader(name=HEADER_STANDARD_SHA256, documentation_only=True,
-                         description="sha256 of the standard's canonical content"),
-      ])
+                                  **problems(400, 404, 409, 413, 422)})
 async def evaluate_one(
     request: Request,
     standard: str | None = StandardParam,
@@ -150,11 +149,22 @@ async def evaluate_one(
         return json_response(scored.text, headers=headers)
     entry = svc.record(scored, requested=standard or scored.evaluation.submission.standard)
     headers[HEADER_DECISION] = entry.decision_id
-    headers["Location"] = f"/v1/records/{entry.decision_id}"
-    return json_response(scored.text, status=201, headers=headers)
+    headers["Location"] = record_location(entry.decision_id)
+    return json_response(recorded_body(entry.decision_id, scored.text), status=201, headers=headers)
+
+
+def record_location(decision_id: str) -> str:
+    return f"/v1/records/{decision_id}"
+
+
+def recorded_body(decision_id: str, result_text: str) -> bytes:
+    """``{"decision_id", "location", "result"}`` in canonical JSON, the result's bytes unchanged inside."""
+    head = canonical_json({"decision_id": decision_id, "location": record_location(decision_id)})
+    return (head[:-1] + ',"result":' + result_text + "}").encode("utf-8")
 
 
 @post("/v1/evaluations/batch", tags=["evaluations"], summary="Score many submissions, streamed back in order",
+      operation_id="evaluateBatch",
       description="The body is a JSON list of submissions, or NDJSON (Content-Type application/x-ndjson, one "
                   "submission per line, scored as the lines arrive). The response streams one line per "
                   "submission, in order: the canonical result exactly as POST /v1/evaluations returns it, or "
@@ -270,7 +280,7 @@ async def _framed(items: AsyncIterator[bytes], as_array: bool) -> AsyncIterator[
      description="The self-contained record file (as `standards-kernel ledger show` prints it): the "
                  "submission, the standard's content and hash, the versions, the canonical result and the "
                  "ledger chain fields.",
-     responses=problems(400, 404, 409), sync_to_thread=False)
+     responses=problems(400, 404, 409), operation_id="getRecord", sync_to_thread=False)
 def get_record(request: Request, decision_id: str = Parameter(description="decision id (32 hex digits, or a "
                                                                           "unique prefix of at least 8)",
                                                               max_length=64)) -> Response[models.Record]:
@@ -282,16 +292,18 @@ def get_record(request: Request, decision_id: str = Parameter(description="decis
       description="Re-evaluates the record with its own recorded standard content on its recorded date and "
                   "compares the result byte for byte (kernel_version aside); `identical` says whether it "
                   "matched and `differences` lists every field that did not.",
-      status_code=200, responses=problems(400, 404, 409), sync_to_thread=False)
+      status_code=200, responses=problems(400, 404, 409), operation_id="replayRecord", sync_to_thread=False)
 def replay_record(request: Request, decision_id: str = Parameter(description="decision id", max_length=64)
                   ) -> Response[models.ReplayResult]:
-    from ...audit.replay import replay
-
     svc = service(request)
     record = svc.find_record(decision_id)
-    outcome = replay(record, functions=svc.registry.functions)
-    data = {**outcome.to_dict(), "kernel_version": __version__}
-    return json_response(canonical_json(data), headers={HEADER_DECISION: record.decision_id})
+    return json_response(canonical_json(replay_data(svc, record)), headers={HEADER_DECISION: record.decision_id})
+
+
+def replay_data(svc: Service, record: Any) -> dict[str, Any]:
+    from ...audit.replay import replay
+
+    return {**replay(record, functions=svc.registry.functions).to_dict(), "kernel_version": __version__}
 
 
 ROUTES = [health, list_standards, get_standard, get_schema, evaluate_one, evaluate_batch, get_record, replay_record]
