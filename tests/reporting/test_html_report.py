@@ -218,7 +218,7 @@ def test_an_unwritable_out_is_a_clear_error(tmp_path, capsys):
 def chromium() -> str:
     found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if found is None:
-        pytest.fail("Debian's chromium is needed to render the report (apt-get install chromium; .ci/run installs it)")
+        pytest.fail("Debian's chromium is needed to render the report (apt-get install chromium; scripts/test installs it)")
     return found
 
 
