@@ -151,7 +151,7 @@ def test_a_misspelt_hook_keeps_the_plugin_out_and_says_which_hooks_exist() -> No
     ("not a list", "standards_kernel_standards returned str, not a list"),
     (["provinces/yunnan/county-education-2009.toml"], "returned a str; expected a path"),
     ([42], "returned a int; expected a path"),
-    ([Path("/no/such/file.toml")], "cannot read /no/such/file.toml"),
+    ([Path("/no/such/file.toml")], "/no/such/file.toml: cannot read the standard"),
     ([{"format": 1}], "no readable [standard] id and edition"),
 ])
 def test_what_a_plugin_returns_is_checked(answer: object, message: str) -> None:

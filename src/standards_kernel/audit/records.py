@@ -32,7 +32,8 @@ import attrs
 from ..version import __version__
 from ..errors import KernelError
 from ..kernel.evaluate import Evaluation
-from ..kernel.formats import canonical_json, content_json, exact_json
+from ..kernel.files import read_input_text
+from ..kernel.formats import InputTextError, canonical_json, content_json, exact_json
 from .decision import Decision, as_decision
 
 FORMAT = "standards-kernel/record@1"
@@ -286,12 +287,7 @@ def from_file_data(data: Any, *, file: str = "<record>") -> EvaluationRecord:
 
 def read_record_file(path: str | Path) -> EvaluationRecord:
     path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise RecordError(f"cannot read the record: {error.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise RecordError("the record is not UTF-8 text", file=str(path)) from None
+    text = read_input_text(path, what="record", error=RecordError)  # regular, ≤ 64 MiB, UTF-8
     return from_file_data(parse_json(text, file=str(path)), file=str(path))
 
 
@@ -301,6 +297,8 @@ def parse_json(text: str, *, file: str) -> Any:
         return exact_json(text)
     except json.JSONDecodeError as exc:
         raise RecordError(f"malformed JSON: {exc.msg}", file=file, line=exc.lineno) from None
+    except InputTextError as exc:  # duplicate key, lone surrogate, nesting too deep
+        raise RecordError(exc.message, file=file, path=exc.path, line=exc.line) from None
     except ValueError as exc:
         raise RecordError(str(exc), file=file) from None
 

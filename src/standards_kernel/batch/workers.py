@@ -61,7 +61,7 @@ class Evaluator:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._standards: dict[tuple[str, dt.date | None], Standard] = {}
+        self._standards: dict[tuple[str, dt.date | None, bool], Standard] = {}
         self._ledger: Any = None
 
     def close(self) -> None:
@@ -69,12 +69,17 @@ class Evaluator:
             self._ledger.close()
             self._ledger = None
 
-    def standard(self, ref: str, as_of: dt.date | None) -> Standard:
-        key = (ref, None if is_path(ref) else as_of)  # a file is the same standard on every date
+    def standard(self, ref: str, as_of: dt.date | None, *, from_submission: bool = False) -> Standard:
+        """``--standard`` may name a file; a submission's ``evaluation.standard`` only an id."""
+        if from_submission:
+            key: tuple[str, dt.date | None, bool] = (ref, as_of, True)
+        else:  # a file is the same standard on every date
+            key = (ref, None if is_path(ref) else as_of, False)
         if key not in self._standards:
             from ..kernel.registry import default_registry
 
-            self._standards[key] = default_registry().resolve(ref, as_of)
+            registry = default_registry()
+            self._standards[key] = registry.resolve_id(ref, as_of) if from_submission else registry.resolve(ref, as_of)
         return self._standards[key]
 
     def run(self, items: Sequence[Item]) -> list[Outcome]:
@@ -113,7 +118,7 @@ class Evaluator:
             ref = self.config.standard or submission.standard
             if not ref:
                 raise KernelError("no standard given", hint="give --standard, or evaluation.standard in the submission")
-            decision = decide(submission, self.standard(ref, as_of), as_of)
+            decision = decide(submission, self.standard(ref, as_of, from_submission=not self.config.standard), as_of)
             result = decision.document()
             decision_id = None
             if self.config.record:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, BinaryIO, Iterator, Sequence
 
 import attrs
 
 from ..errors import KernelError, SubmissionError
+from ..kernel.files import MAX_INPUT_BYTES, decode_input, open_input, read_input_bytes
 from ..kernel.formats import canonical_json
 from ..kernel.submission import HEADER_KEYS
 from ..kernel.vocabulary import lookup as vocabulary_lookup
@@ -63,17 +65,18 @@ class _FileSource(_Source):
 
     def items(self, start: int) -> Iterator[Item]:
         fmt = "json" if self.path.suffix.lower() == ".json" else "toml"
-        try:
-            data = self.path.read_bytes()
-        except OSError as error:  # one unreadable file is one failed input, not a failed batch
-            problem = SubmissionError(f"cannot read the submission: {error.strerror}", file=self.label)
+        try:  # the bounded reader: a regular file of at most 64 MiB
+            data = read_input_bytes(self.path, what="submission", error=SubmissionError)
+        except SubmissionError as problem:  # one unreadable file is one failed input, not a failed batch
+            problem.file = self.label
+            problem.args = (problem.render(),)
             yield _error_item(start, self.label, hashlib.sha256(b"").hexdigest(), problem)
             return
         sha = hashlib.sha256(data).hexdigest()
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            yield _error_item(start, self.label, sha, SubmissionError("the submission is not UTF-8 text", file=self.label))
+            text = decode_input(data, file=self.label, what="submission", error=SubmissionError)
+        except SubmissionError as problem:
+            yield _error_item(start, self.label, sha, problem)
             return
         yield Item(start, self.label, fmt, text, sha, self.label)
 
@@ -82,20 +85,26 @@ class _NdjsonSource(_Source):
     def __init__(self, path: Path, label: str) -> None:
         self.path, self.label = path, label
         try:
-            with path.open("rb") as stream:
-                self.count = sum(1 for raw in stream if raw.strip())
+            with open_input(path, what="input", error=BatchError) as stream:
+                self.count = sum(1 for raw in _lines(stream) if raw.strip())
         except OSError as error:
             raise BatchError(f"cannot read the input: {error.strerror}", file=label) from None
 
     def items(self, start: int) -> Iterator[Item]:
         index = start
-        with self.path.open("rb") as stream:
-            for number, raw in enumerate(stream, 1):
+        with open_input(self.path, what="input", error=BatchError) as stream:
+            for number, raw in enumerate(_lines(stream), 1):
                 if not raw.strip():
                     continue
                 body = raw.rstrip(b"\r\n")
                 sha = hashlib.sha256(body).hexdigest()
                 label = f"{self.label}:{number}"
+                if raw is _TOO_LONG:
+                    error = SubmissionError(f"the line is longer than {MAX_INPUT_BYTES} bytes", file=self.label,
+                                            line=number)
+                    yield _error_item(index, label, sha, error)
+                    index += 1
+                    continue
                 try:
                     text = body.decode("utf-8")
                 except UnicodeDecodeError:
@@ -104,6 +113,24 @@ class _NdjsonSource(_Source):
                 else:
                     yield Item(index, label, "ndjson", text, sha, self.label, number)
                 index += 1
+
+
+#: What :func:`_lines` yields for a line over :data:`MAX_INPUT_BYTES` (its bytes are skipped).
+_TOO_LONG = b"<a line over the size limit>"
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of an NDJSON feed, none held in memory beyond the input size limit."""
+    while True:
+        raw = stream.readline(MAX_INPUT_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_INPUT_BYTES and not raw.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield _TOO_LONG
+        else:
+            yield raw
 
 
 def _error_item(index: int, label: str, sha: str, error: KernelError, county: str = "") -> Item:
@@ -153,11 +180,8 @@ class _CsvSource(_Source):
         name = path.name.lower()
         kind = next((k for suffix, k in CSV_KINDS.items() if name.endswith(suffix)), "schools")
         level = {"schools": "school", "townships": "township", "counties": "county"}[kind]
-        try:
-            stream = path.open(encoding="utf-8-sig", newline="")
-        except OSError as error:
-            raise BatchError(f"cannot read the input: {error.strerror}", file=label) from None
-        with stream:
+        binary = open_input(path, what="input", error=BatchError)
+        with io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as stream:
             reader = csv.reader(stream)
             try:
                 header = [cell.strip() for cell in next(reader, [])]

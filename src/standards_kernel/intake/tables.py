@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 import unicodedata
@@ -28,6 +29,7 @@ from typing import Any
 import attrs
 
 from ..errors import KernelError, SubmissionError
+from ..kernel.files import check_xlsx, read_input_bytes, read_input_text
 from ..kernel.formats import load_text
 from ..kernel.model import InputSpec
 from ..kernel.numbers import canonical
@@ -36,8 +38,11 @@ from ..kernel.vocabulary import coerce, lookup, vocabulary
 
 TABLES = {"schools": "school", "townships": "township"}
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "√", "✓"}
+#: The most rows and columns a spreadsheet table may use (a county has at most a few hundred schools).
+MAX_TABLE_ROWS = 10_000
+MAX_TABLE_COLUMNS = 500
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "×"}
-THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")  # ASCII digits only
 
 
 @attrs.frozen
@@ -112,13 +117,8 @@ def read_table(path: str | Path, table: str = "schools", *, sheet: str | None = 
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
-    try:
-        text = path.read_text("utf-8-sig")
-    except OSError as error:
-        raise SubmissionError(f"cannot read the table: {error.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise SubmissionError("the table is not UTF-8 text", file=str(path),
-                              hint="save it as 'CSV UTF-8', or as .xlsx") from None
+    text = read_input_text(path, what="table", error=SubmissionError, encoding="utf-8-sig",
+                           hint="save it as 'CSV UTF-8', or as .xlsx")
     reader = csv.reader(text.splitlines(keepends=True))
     rows = []
     try:
@@ -135,9 +135,11 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[Any]]]:
     except ImportError:
         raise KernelError("reading .xlsx needs openpyxl", file=str(path),
                           hint="pip install 'standards-kernel[xlsx]', or save the sheet as CSV") from None
+    data = read_input_bytes(path, what="table", error=SubmissionError)
+    check_xlsx(data, file=str(path), error=SubmissionError)  # a zip bomb ends here, unread
     try:
-        values = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except OSError as error:
         raise SubmissionError(f"cannot read the table: {error.strerror or error}", file=str(path)) from None
     except Exception as error:  # openpyxl raises zipfile/KeyError/InvalidFileException for bad files
@@ -147,8 +149,21 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[Any]]]:
             raise SubmissionError(f"no sheet {sheet!r}", file=str(path), hint="sheets: " + ", ".join(values.sheetnames))
         name = sheet or values.sheetnames[0]
         rows = []
+        last = column_letter(MAX_TABLE_COLUMNS - 1)
+        declared = values[name].max_column  # from the sheet's <dimension>: every row is padded to it
+        if declared is not None and declared > MAX_TABLE_COLUMNS:
+            raise SubmissionError(f"the sheet's dimension reaches column {column_letter(declared - 1)}, beyond "
+                                  f"column {last}", file=str(path), hint="a county's table is far narrower; "
+                                  "delete the stray columns and save it again")
         for number, (cells, raw) in enumerate(zip(values[name].iter_rows(values_only=True),
                                                   formulas[name].iter_rows(values_only=True)), start=1):
+            if number > MAX_TABLE_ROWS:  # the gap rows of a sparse sheet count: reading them is the cost
+                raise SubmissionError(f"the sheet has rows beyond row {MAX_TABLE_ROWS}", file=str(path), line=number,
+                                      hint="a county's table is far smaller; remove the stray cells")
+            if len(cells) > MAX_TABLE_COLUMNS:
+                raise SubmissionError(f"the sheet has cells beyond column {last}", file=str(path), line=number)
+            if all(_blank(c) for c in cells):
+                continue  # blank rows are not kept
             row = list(cells)
             for index, (value, formula) in enumerate(zip(row, raw)):
                 if value is None and isinstance(formula, str) and formula.startswith("="):
@@ -356,10 +371,7 @@ def read_submission_with_tables(path: str | Path, *, schools: Iterable[str | Pat
                                 townships: Iterable[str | Path] = (), sheet: str | None = None) -> Submission:
     """Read a submission file and merge school/township tables into it."""
     path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise SubmissionError(f"cannot read the submission: {error.strerror}", file=str(path)) from None
+    text = read_input_text(path, what="submission", error=SubmissionError)  # regular, ≤ 64 MiB, UTF-8
     raw = load_text(text, fmt="json" if path.suffix.lower() == ".json" else "toml", file=str(path), error=SubmissionError)
     return submission_with_tables(raw, schools=schools, townships=townships, sheet=sheet, file=str(path))
 

@@ -12,8 +12,10 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import re
+import unicodedata
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import tomli
 
@@ -21,28 +23,120 @@ from ..errors import KernelError
 from .numbers import canonical
 
 
+#: The deepest nesting of arrays and objects (tables) read from JSON or TOML. A submission is 3
+#: levels deep, a standard about 6; 64 leaves room and stays far from Python's recursion limit.
+MAX_DEPTH: Final = 64
+
+
+class InputTextError(ValueError):
+    """JSON or TOML text the kernel refuses (duplicate key, lone surrogate, too deep), with a
+    ``path`` (the key path, when known) and a ``line``; a ``ValueError``, so callers that catch
+    ``json.loads``' errors catch it too."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        self.message, self.path, self.line = message, path, line
+        super().__init__((f"{path}: " if path else "") + message + (f" (line {line})" if line else ""))
+
+
 def exact_json(text: str) -> Any:
-    """``json.loads`` the kernel's way: every non-integer number a ``Decimal``, never a float, and
-    ``NaN``/``Infinity`` refused (``ValueError``; a syntax error is ``json.JSONDecodeError``)."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    """``json.loads`` the kernel's way: every non-integer number a ``Decimal``, never a float;
+    ``NaN``/``Infinity``, duplicate keys, lone surrogate escapes (``"\\ud800"``) and nesting
+    deeper than :data:`MAX_DEPTH` refused (:class:`InputTextError`, a ``ValueError``; a syntax
+    error is ``json.JSONDecodeError``)."""
+    _check_json_depth(text)
+    data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    check_text_values(data)
+    return data
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _check_json_depth(text: str) -> None:
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                raise InputTextError(f"nested deeper than {MAX_DEPTH} levels", line=line)
+        elif token in "]}":
+            depth -= 1
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise InputTextError(f"duplicate key {_shown(key)}: a key may appear once in an object")
+        data[key] = value
+    return data
+
+
+def check_text_values(data: Any) -> None:
+    """Refuse a lone surrogate (text that is not Unicode, from a ``\\ud800`` escape) in any key or
+    text value, and nesting deeper than :data:`MAX_DEPTH`, naming the key path. Iterative."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            _check_unicode(value, path)
+            continue
+        if isinstance(value, dict) or isinstance(value, list):
+            if depth >= MAX_DEPTH:
+                raise InputTextError(f"nested deeper than {MAX_DEPTH} levels", path=path or None)
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    name = f"{path}.{key}" if path else str(key)
+                    if isinstance(key, str):
+                        _check_unicode(key, path or "<top level>", key=True)
+                    stack.append((item, name, depth + 1))
+            else:
+                stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
+
+
+def _check_unicode(text: str, path: str, *, key: bool = False) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        what = "a key" if key else "text"
+        raise InputTextError(f"{what} holds a lone surrogate \\u{code:04x}, which is not a Unicode character",
+                             path=path.encode("utf-8", "backslashreplace").decode("utf-8") or None) from None
+
+
+def _shown(key: str) -> str:
+    return repr(key.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def load_text(text: str, *, fmt: str, file: str, error: type[KernelError]) -> dict[str, Any]:
-    """Parse TOML or JSON with every number as ``Decimal``/``int``; syntax errors name the line."""
+    """Parse TOML or JSON with every number as ``Decimal``/``int``; syntax errors name the line;
+    duplicate keys, lone surrogates and nesting deeper than :data:`MAX_DEPTH` are ``error`` too."""
     if fmt == "json":
         try:
             data = exact_json(text)
         except json.JSONDecodeError as exc:
             raise error(f"malformed JSON: {exc.msg}", file=file, line=exc.lineno) from None
+        except InputTextError as exc:
+            raise error(exc.message, file=file, path=exc.path, line=exc.line) from None
         except (ValueError, decimal.InvalidOperation) as exc:
             raise error(str(exc) if isinstance(exc, ValueError) else "a number is outside the range of exact decimals", file=file) from None
         if not isinstance(data, dict):
             raise error("the top level must be an object", file=file)
         return data
     try:
-        return tomli.loads(text, parse_float=Decimal)
+        parsed = tomli.loads(text, parse_float=Decimal)
+        check_text_values(parsed)
+        return parsed
     except decimal.InvalidOperation:
         raise error("a number is outside the range of exact decimals", file=file) from None
+    except RecursionError:
+        raise error(f"nested deeper than {MAX_DEPTH} levels", file=file) from None
+    except InputTextError as exc:
+        raise error(exc.message, file=file, path=exc.path, line=exc.line) from None
     except tomli.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         message = getattr(exc, "msg", str(exc))
@@ -72,6 +166,29 @@ def content_json(data: Any) -> str:
     if isinstance(data, (dt.date, dt.datetime)):
         return canonical_json(data.isoformat())
     raise TypeError(f"cannot write {type(data).__name__} into canonical content")
+
+
+#: Characters never written raw into text output: bidirectional overrides and isolates, which
+#: reorder what a terminal shows (control characters and lone surrogates are found by category).
+_BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """Text from input, safe to print on a terminal: control characters (escape sequences,
+    carriage returns, newlines), bidirectional overrides and lone surrogates are written as
+    ``\\x1b`` / ``\\u202e`` escapes; every other character, Chinese included, stays as it is."""
+    if text.isprintable():  # the common case: nothing to escape (isprintable is False for all of them)
+        return text
+    return "".join(_escaped(c) if _unsafe(c) else c for c in text)
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def sha256_text(text: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 from . import model as m
 from ..errors import KernelError, StandardError
 from .expressions import Function
+from .files import read_input_text
 from .formats import content_json, load_text, sha256_text
 from .locate import locate_line
 from .loader_core import (  # re-exported: importers know these names from here
@@ -47,10 +48,7 @@ def load_standard_file(
 ) -> m.Standard:
     """Load a standard from a TOML (or JSON) file."""
     path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise StandardError(f"cannot read the standard: {error.strerror}", file=str(path)) from None
+    text = read_input_text(path, what="standard", error=StandardError)  # regular, ≤ 64 MiB, UTF-8
     fmt = "json" if path.suffix.lower() == ".json" else "toml"
     raw = load_text(text, fmt=fmt, file=str(path), error=StandardError)
     return build_standard(raw, file=str(path), text=text, resolver=resolver, functions=functions)

@@ -9,6 +9,7 @@ where a standard declares it, through :func:`round_to`.
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
 from collections.abc import Iterable
 from typing import Final, TypeGuard
@@ -61,11 +62,7 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
     elif isinstance(value, float):
         result = Decimal(repr(value))
     elif isinstance(value, str):
-        text = value.strip().replace("_", "")
-        try:
-            result = Decimal(text)
-        except decimal.InvalidOperation:
-            raise NumberError(f"expected a number, got the text {value!r}", path=where) from None
+        result = parse_decimal_text(value, where=where)
     else:
         raise NumberError(f"expected a number, got {type(value).__name__}", path=where)
     if not result.is_finite():
@@ -75,6 +72,28 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
         # context overflow, underflow to 0 in print, or take minutes in exact gap arithmetic.
         raise NumberError(f"{value} is outside the kernel's range (magnitudes 1e-30 to 1e31)", path=where)
     return result
+
+
+#: Number text as the kernel reads it: ASCII digits only (``Decimal`` alone would also read
+#: full-width ``１２`` and Arabic-Indic ``١٢`` as numbers; the kernel refuses them).
+NUMBER_TEXT: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_decimal_text(value: str, *, where: str = "value") -> Decimal:
+    """Numeric text (``"0.03"``, ``"45_584"``, `` 12 ``) to ``Decimal``: ASCII digits only."""
+    text = value.strip().replace("_", "")
+    if not NUMBER_TEXT.fullmatch(text):
+        hint = "write the number with ASCII digits 0-9" if any(c.isnumeric() and not c.isascii() for c in text) else None
+        raise NumberError(f"expected a number, got the text {_shown(value)}", path=where, hint=hint)
+    try:
+        return Decimal(text)
+    except decimal.InvalidOperation:  # pragma: no cover - the pattern admits only valid text
+        raise NumberError(f"expected a number, got the text {_shown(value)}", path=where) from None
+
+
+def _shown(value: str) -> str:
+    """``repr`` of input text with control characters and lone surrogates escaped."""
+    return repr(value.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 def is_number(value: object) -> TypeGuard[Decimal | int]:

@@ -38,6 +38,7 @@ import pluggy
 
 from .. import hookspecs
 from ..errors import KernelError, PluginError, StandardError, StandardNotFound
+from .files import read_input_text
 from .expressions import Function, function_table
 from .formats import load_text
 from .loader import build_standard, load_standard_file
@@ -327,6 +328,10 @@ class Registry:
         """A path, ``id@edition``, or ``id``: the edition in force on ``as_of``."""
         if ref.endswith((".toml", ".json")) or os.sep in ref or Path(ref).is_file():
             return self.load_path(ref)
+        return self.resolve_id(ref, as_of)
+
+    def resolve_id(self, ref: str, as_of: dt.date | None) -> Standard:
+        """``id@edition`` or ``id`` only, never a file: for a reference a submission gave."""
         if "@" in ref:
             return self.get(ref)
         return self.get(self.edition_key(ref, as_of))
@@ -434,7 +439,12 @@ def _entry_for(plugin: str, item: object) -> StandardEntry:
         location = str(file)
         fmt = "json" if location.lower().endswith(".json") else "toml"
         try:
-            text = file.read_text("utf-8")
+            if isinstance(file, Path):  # a file on disk: the bounded reader (regular, 64 MiB, UTF-8)
+                text = read_input_text(file, what="standard", error=StandardError)
+            else:
+                text = file.read_text("utf-8")
+        except StandardError as exc:
+            raise PluginError(f"plugin {plugin!r}: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise PluginError(f"plugin {plugin!r}: cannot read {location}: {exc}") from None
     else:

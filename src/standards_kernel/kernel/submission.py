@@ -9,6 +9,7 @@ by id, so the order a county lists its schools in never changes a result.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,6 +17,7 @@ from typing import Any, Mapping
 import attrs
 
 from ..errors import KernelError, SubmissionError
+from .files import read_input_text
 from .formats import canonical_json, load_text, sha256_text
 from .locate import locate_line
 from .numbers import canonical
@@ -28,6 +30,11 @@ HEADER_KEYS = {
     "evaluation": {"as_of", "stage", "evaluator", "standard"},
 }
 TOP_KEYS = {"format", "county", "evaluation", "data", "schools", "townships"}
+#: What ``format`` may say, when a submission gives it: this version of the submission format.
+FORMATS = (1, "standards-kernel/submission@1")
+#: A standard a submission names: ``id`` or ``id@edition``, never a file (paths come from the
+#: command line only, so a submission cannot make the kernel open ``/dev/zero`` or ``../x.toml``).
+STANDARD_REF = re.compile(r"[a-z][a-z0-9_]*\.[a-z0-9][a-z0-9_-]*(@[A-Za-z0-9][A-Za-z0-9._-]*)?")
 Value = Decimal | int | bool | str
 
 
@@ -87,14 +94,12 @@ def _canonical_value(value: Value) -> Any:
 
 
 def read_submission(path: str | Path) -> Submission:
-    """Read a submission file (``.toml`` or ``.json``); errors name the file and line."""
+    """Read a submission file (``.toml`` or ``.json``); errors name the file and line.
+
+    Read through the bounded reader: a regular UTF-8 file of at most 64 MiB
+    (:data:`~standards_kernel.kernel.files.MAX_INPUT_BYTES`)."""
     path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise SubmissionError(f"cannot read the submission: {error.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise SubmissionError("the submission is not UTF-8 text", file=str(path)) from None
+    text = read_input_text(path, what="submission", error=SubmissionError)
     fmt = "json" if path.suffix.lower() == ".json" else "toml"
     return parse_submission(text, fmt=fmt, file=str(path))
 
@@ -117,8 +122,11 @@ def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") 
             raise SubmissionError(
                 f"unknown top-level key {key!r}", path=key, hint="expected " + ", ".join(sorted(TOP_KEYS))
             )
+    if "format" in raw:
+        _format(raw["format"])
     county = _header(raw, "county")
     evaluation = _header(raw, "evaluation")
+    _standard_ref(evaluation.get("standard"))
     as_of = _date(evaluation.get("as_of"), "evaluation.as_of")
     stage = evaluation.get("stage")
     if stage is not None and stage not in STAGES:
@@ -169,6 +177,24 @@ def _header(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
         if key != "as_of" and not isinstance(value, str):
             raise SubmissionError(f"expected text, got {value!r}", path=f"{name}.{key}")
     return table
+
+
+def _format(value: Any) -> None:
+    if isinstance(value, bool) or value not in FORMATS or type(value) not in (int, str):
+        raise SubmissionError(f"unknown submission format {value!r}", path="format",
+                              hint="this kernel reads format = 1 (or leave format out)")
+
+
+def _standard_ref(ref: Any) -> None:
+    """``evaluation.standard`` names a standard by id, never a file."""
+    if ref is None:
+        return
+    if not STANDARD_REF.fullmatch(ref) or ref.lower().endswith((".toml", ".json")):
+        raise SubmissionError(
+            f"evaluation.standard must be a standard id (id or id@edition), got {ref!r}",
+            path="evaluation.standard",
+            hint="a standard file is named on the command line (--standard PATH), never by the submission",
+        )
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from ..audit.decision import Decision, as_decision
 from ..kernel import model as m
 from ..kernel.evaluate import Evaluation, RuleResult
+from ..kernel.formats import printable
 from ..kernel.numbers import canonical, is_number, round_to
 from .catalogue import TEXT_WORDS, words
 from .words import negate, rectification_text
@@ -81,7 +82,9 @@ def render_text(item: Evaluation | Decision, lang: str = "zh") -> str:
             lines.append(f"  {name}{_assumed_value(evaluation, name, std)}")
     lines.append("")
     lines.extend(rectification_lines(decision, lang))
-    return "\n".join(lines) + "\n"
+    # Every line may carry submission text (county name, school ids, text values): each is made
+    # printable, so that no escape sequence from an input reaches the terminal.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def rectification_lines(item: Evaluation | Decision, lang: str = "zh") -> list[str]:

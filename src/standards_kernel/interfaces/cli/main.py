@@ -16,6 +16,7 @@ from typing import Sequence
 from .options import date_arg
 from ...version import __version__
 from ...errors import KernelError
+from ...kernel.formats import printable
 
 from ...reporting.text import render_text
 from ...audit.decision import decide
@@ -31,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except KernelError as error:
-        print(f"standards-kernel: error: {error}", file=sys.stderr)
+        shown = "\n".join(printable(line) for line in str(error).split("\n"))  # file names carry input text too
+        print(f"standards-kernel: error: {shown}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
@@ -74,19 +76,25 @@ COMMAND_MODULES: tuple[str, ...] = ("plugins", "audit", "batch", "report", "serv
 
 
 
-def resolve_standard(ref: str | None, as_of: dt.date | None):  # noqa: ANN201 - Standard
-    """A standard by path (until the registry lands, ids resolve through it too)."""
+def resolve_standard(ref: str | None, as_of: dt.date | None, *, from_submission: bool = False):  # noqa: ANN201 - Standard
+    """A standard by ``--standard`` (id, id@edition or a path), or by the submission's
+    ``evaluation.standard`` (``from_submission``: an id only, never a file)."""
     from ...kernel.registry import default_registry
 
     if not ref:
         raise KernelError("no standard given", hint="name it with --standard or evaluation.standard in the submission")
+    if from_submission:
+        return default_registry().resolve_id(ref, as_of)
     return default_registry().resolve(ref, as_of)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     submission = read_submission(args.submission)
     as_of = args.as_of or submission.as_of
-    standard = resolve_standard(args.standard or submission.standard, as_of)
+    if args.standard:
+        standard = resolve_standard(args.standard, as_of)
+    else:
+        standard = resolve_standard(submission.standard, as_of, from_submission=True)
     decision = decide(submission, standard, as_of=as_of)  # the one road: evaluation and its analysis
     decision_id = None
     if args.ledger and not args.record:
