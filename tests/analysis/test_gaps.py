@@ -416,7 +416,7 @@ def test_a_county_at_the_best_grade_has_no_next_grade(synthetic_standard, county
 
 
 def test_a_nine_year_schools_books_are_solved_for_the_whole_school_through_its_share():
-    from standards_kernel.analysis.gaps import _Analysis
+    from standards_kernel.analysis.gaps import Analysis
 
     path = FIXTURES / "counties" / "national" / "basic-2012-nine-year.toml"
     data = tomli.loads(path.read_text("utf-8"), parse_float=Decimal)
@@ -424,7 +424,7 @@ def test_a_nine_year_schools_books_are_solved_for_the_whole_school_through_its_s
     std = load_standard(sub.standard, sub.as_of)
     ev = evaluate(sub, std)
     res = ev.indicators["junior_books_per_student"]
-    target = _Analysis(ev).target(res.indicator, "N1", res.units["N1"], ">=", Fraction(40))
+    target = Analysis(ev).target(res.indicator, "N1", res.units["N1"], ">=", Fraction(40))
     share = Fraction(11, 10) * 500 / (450 + Fraction(11, 10) * 500)  # national weights 1 : 1.1
     (books,) = target.fixes  # a combined school's students also move its share: not solved for
     assert (books.name, books.share, books.required) == ("books", share, 40 * 500 / share)

@@ -33,7 +33,7 @@ import attrs
 from ..errors import KernelError
 from ..intake.sources import BatchError, InputPlan, Item, plan_inputs
 from .results import CountyInfo, Done, ResultsFile, error_line, info_from_line, info_from_result, ok_line
-from .workers import Config, Evaluator, Outcome, _init_worker, _run_chunk, is_path, requested_name
+from .workers import Config, Evaluator, Outcome, init_worker, run_chunk, is_path, requested_name
 
 # The names this module has always offered (the CLI, ``compare``, tests and benchmarks import them here).
 __all__ = [
@@ -253,12 +253,12 @@ def _run_pool(chunks: Iterator[list[Item]], config: Config, workers: int, result
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers start with the parent's loaded standards and plugins (spawn elsewhere).
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(config,))
+    pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(config,))
     pending: deque[futures.Future[list[Outcome]]] = deque()
     window = workers * 2  # chunks in flight: one running and one waiting per worker; bounds memory
     try:
         for chunk in chunks:
-            pending.append(pool.submit(_run_chunk, chunk))
+            pending.append(pool.submit(run_chunk, chunk))
             while len(pending) >= window:
                 if not _drain_one(pending, results, summary, progress, stop):
                     return

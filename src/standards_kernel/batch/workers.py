@@ -179,7 +179,8 @@ def _csv_place(path: str) -> str:
 _WORKER: Evaluator | None = None
 
 
-def _init_worker(config: Config) -> None:
+def init_worker(config: Config) -> None:
+    """The pool's initializer: one Evaluator per worker process, standard loaded once."""
     global _WORKER
     # Ctrl-C reaches the whole process group: the parent decides when to stop, not the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -187,7 +188,8 @@ def _init_worker(config: Config) -> None:
     _WORKER = Evaluator(config)
 
 
-def _run_chunk(items: Sequence[Item]) -> list[Outcome]:
+def run_chunk(items: Sequence[Item]) -> list[Outcome]:
+    """Evaluate a chunk in a worker set up by :func:`init_worker`."""
     assert _WORKER is not None
     return _WORKER.run(items)
 

@@ -26,13 +26,13 @@ for one variable), :mod:`.targets` and :mod:`.units` (what an indicator must bec
 
 from __future__ import annotations
 
-from .analysis import _Analysis, analyse
+from .analysis import Analysis, analyse
 from .data import gaps_to_data
 from .exact import Solution, frac, number_text, solve, toward
 from .model import Closable, Fix, Gap, Target
 from .units import TOP_CONTRIBUTORS
 
 __all__ = [
-    "TOP_CONTRIBUTORS", "Closable", "Fix", "Gap", "Solution", "Target", "_Analysis", "analyse", "frac",
+    "TOP_CONTRIBUTORS", "Closable", "Fix", "Gap", "Solution", "Target", "Analysis", "analyse", "frac",
     "gaps_to_data", "number_text", "solve", "toward",
 ]

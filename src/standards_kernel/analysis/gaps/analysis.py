@@ -30,11 +30,11 @@ def analyse(evaluation: Evaluation) -> tuple[Gap, ...]:
     """Every gap of ``evaluation``, the grade-lowering rules first, then other failed rules, then
     items below their full points (largest shortfall first)."""
     with decimal.localcontext(KERNEL_CONTEXT):
-        return _Analysis(evaluation).gaps()
+        return Analysis(evaluation).gaps()
 
 
 
-class _Analysis(UnitTargets):
+class Analysis(UnitTargets):
     """The gaps of one evaluation."""
 
     def __init__(self, ev: Evaluation) -> None:
