@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-import site
 import subprocess
-import sys
 from pathlib import Path
 from tests.helpers import ROOT
+from tests.helpers.venvs import make_venv
 
 
 TUTORIAL = ROOT / "docs" / "tutorial-new-standard.md"
@@ -30,16 +29,10 @@ def blocks() -> list[tuple[str, list[str]]]:
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
-    """A virtual environment that sees this interpreter's packages (so it works offline) and a
-    `standards-kernel` command that runs the module with the environment's python."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    parents = [p for p in site.getsitepackages() + [site.getusersitepackages()] if Path(p).is_dir()]
-    # .pth lines starting with "import" run: addsitedir also processes the .pth files there (an
-    # editable install's finder), which a plain path line would not.
-    Path(purelib, "_parent_site.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in parents))
+    """A virtual environment that sees this interpreter's packages (so it works offline) but no
+    third-party standard plugin installed where the suite runs, and a `standards-kernel` command
+    that runs the module with the environment's python."""
+    venv = make_venv(tmp_path, kernel=True).parent.parent
     shims = tmp_path / "bin"
     shims.mkdir()
     command = shims / "standards-kernel"

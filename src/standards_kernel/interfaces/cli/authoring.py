@@ -85,7 +85,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     print(f"  cd {made.root}")
     print(f"  standards-kernel check {made.standard_file.relative_to(made.root)}")
     print(f"  standards-kernel test {module}")
-    print("  python -m pip install -e . && python -m pytest")
+    print("  python -m pip install -e '.[test]' && python -m pytest")
     return 0
 
 

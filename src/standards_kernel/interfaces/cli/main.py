@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own subcommands: each has ``register(subparsers)``. One module per
 #: concern keeps the commands of plugins, audit and the server apart.
-COMMAND_MODULES: tuple[str, ...] = ("plugins", "audit", "batch", "report", "server", "authoring")
+COMMAND_MODULES: tuple[str, ...] = ("plugins", "audit", "batch", "report", "server", "authoring", "shipped")
 
 
 
