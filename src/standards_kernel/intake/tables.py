@@ -7,6 +7,11 @@ absent values. CSV files are UTF-8 (a byte-order mark is fine); XLSX files need 
 extra (openpyxl), read the first sheet unless one is named, and take a number cell's shortest
 decimal text (what the spreadsheet shows at full precision: 0.1 is 0.1, never a binary expansion).
 
+Tables as offices make them are read too (intake/headers.py): title rows above the header, a
+header merged over sub-headers, a row of units, and columns the standard does not read, which are
+set aside with a warning naming them (``strict``: refused). Every problem in the cells is reported
+at once, each with its sheet, row and column.
+
 Several tables may describe the same schools (one from 基础基522, one from 基础基422): rows with
 the same id are merged field by field; one field given two different values is an error naming
 both cells. Every error names the file, the row and the column, e.g.
@@ -35,6 +40,7 @@ from ..kernel.model import InputSpec
 from ..kernel.numbers import canonical
 from ..kernel.submission import Submission, flatten, submission_from_data
 from ..kernel.vocabulary import coerce, lookup, vocabulary
+from .headers import Ignored, blank as _blank, column_letter, find_layout
 
 TABLES = {"schools": "school", "townships": "township"}
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "√", "✓"}
@@ -54,9 +60,25 @@ class Cell:
     column: str
     header: str
     spreadsheet: bool
+    sheet: str | None = None
 
     def describe(self) -> str:
-        return f"cell {self.column}{self.row} ({self.header})" if self.spreadsheet else f"column {self.column} ({self.header})"
+        if not self.spreadsheet:
+            return f"column {self.column} ({self.header})"
+        place = f"sheet {self.sheet!r} cell" if self.sheet else "cell"
+        return f"{place} {self.column}{self.row} ({self.header})"
+
+
+class TableProblems(SubmissionError):
+    """Every problem found in one table's cells, reported together (the first one leads)."""
+
+    def __init__(self, problems: Sequence[SubmissionError], *, file: str) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        rest = "".join(f"\n  {p}" for p in self.problems[1:])
+        more = f"\n{len(self.problems) - 1} more problem(s) in this table:{rest}" if rest else ""
+        super().__init__(first.message + (f" ({first.hint})" if first.hint else "") + more,
+                         file=first.file or file, line=first.line, path=first.path)
 
 
 @attrs.frozen
@@ -67,16 +89,6 @@ class Row:
     cells: Mapping[str, Cell]
     line: int
     file: str
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 def normal_header(text: str) -> str:
@@ -100,20 +112,27 @@ def header_names(level: str, extra: Mapping[str, InputSpec] | None = None) -> di
 
 
 def read_table(path: str | Path, table: str = "schools", *, sheet: str | None = None,
-               extra: Mapping[str, InputSpec] | None = None) -> list[Row]:
-    """The rows of a CSV or XLSX table, each value checked against the vocabulary."""
+               extra: Mapping[str, InputSpec] | None = None, header_row: int | None = None,
+               strict: bool = False, warn: Callable[[str], None] | None = None) -> list[Row]:
+    """The rows of a CSV or XLSX table, each value checked against the vocabulary.
+
+    ``header_row`` names the header's row (1-based, as the spreadsheet numbers rows) instead of
+    finding it; columns the standard does not read are passed to ``warn`` and skipped, or refused
+    when ``strict``."""
     if table not in TABLES:
         raise KernelError(f"unknown table {table!r}", hint="schools or townships")
     path = Path(path)
     suffix = path.suffix.lower()
+    shown: str | None = None
     if suffix in (".xlsx", ".xlsm"):
-        grid, spreadsheet = _xlsx_rows(path, sheet), True
+        (grid, shown), spreadsheet = _xlsx_rows(path, sheet), True
     elif suffix in (".csv", ".txt"):
         grid, spreadsheet = _csv_rows(path), False
     else:
         raise SubmissionError(f"cannot read a {suffix or 'suffix-less'} file as a table", file=str(path),
                               hint="save it as .csv (UTF-8) or .xlsx")
-    return _rows(grid, str(path), TABLES[table], table, spreadsheet, extra)
+    return _rows(grid, str(path), TABLES[table], table, spreadsheet, extra,
+                 sheet=shown, header_row=header_row, strict=strict, warn=warn)
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
@@ -129,7 +148,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list[Any]]]:
     return rows
 
 
-def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[Any]]]:
+def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[Any]]], str]:
     try:
         import openpyxl  # type: ignore[import-untyped]  # optional extra; its stubs are not a dependency
     except ImportError:
@@ -172,76 +191,80 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[Any]]]:
                         file=str(path), line=number,
                         hint="open and save the workbook in a spreadsheet program, or paste the values")
             rows.append((number, row))
-        return rows
+        return rows, name
     finally:
         values.close()
         formulas.close()
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _rows(grid: list[tuple[int, list[Any]]], file: str, level: str, table: str, spreadsheet: bool,
-          extra: Mapping[str, InputSpec] | None) -> list[Row]:
+          extra: Mapping[str, InputSpec] | None, *, sheet: str | None = None, header_row: int | None = None,
+          strict: bool = False, warn: Callable[[str], None] | None = None) -> list[Row]:
     grid = [(n, cells) for n, cells in grid if not all(_blank(c) for c in cells)]
     if not grid:
         raise SubmissionError("the table is empty", file=file, hint="the first row names the columns")
-    header_line, headers = grid[0]
     known = header_names(level, extra)
-    columns: dict[int, tuple[str, str]] = {}  # index → (name, header text)
-    seen: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        letter = column_letter(index)
-        if _blank(header):
-            if any(index < len(cells) and not _blank(cells[index]) for _, cells in grid[1:]):
-                raise SubmissionError(f"column {letter} has values but no header", file=file, line=header_line,
-                                      hint="name the column with a vocabulary name or its label")
-            continue
-        text = str(header).strip()
-        key = normal_header(text)
-        if key not in known:
-            raise SubmissionError(f"column {letter}: unknown header {text!r}", file=file, line=header_line,
-                                  hint=_header_hint(text, known, level, table))
-        name = known[key]
-        if name is None:
-            names = sorted(n for n, s in _specs(level, extra).items()
-                           if normal_header(s.label.zh) == key or normal_header(s.label.en) == key)
-            raise SubmissionError(f"column {letter}: the header {text!r} is the label of several fields", file=file,
-                                  line=header_line, hint="use the field's name: " + " or ".join(names))
-        if name in seen:
-            raise SubmissionError(f"columns {column_letter(seen[name])} and {letter} are both {name!r}", file=file,
-                                  line=header_line)
-        seen[name] = index
-        columns[index] = (name, text)
+    layout = find_layout(grid, known, normal_header, file=file, header_row=header_row)
+    header_line = layout.header_line
+    if layout.ignored:
+        _set_aside(layout.ignored, file=file, line=header_line, level=level, table=table, strict=strict, warn=warn)
+    seen = {name: index for index, (name, _) in layout.columns.items()}
     if "id" not in seen:
         label = vocabulary()[level]["id"].label.zh
         raise SubmissionError("no id column", file=file, line=header_line,
                               hint=f"add a column 'id' ({label}) naming each {level}")
     rows: list[Row] = []
+    problems: list[SubmissionError] = []
     lines_of: dict[str, int] = {}
-    for line, cells in grid[1:]:
+    for line, cells in grid[layout.first_data:]:
         values: dict[str, Any] = {}
         where: dict[str, Cell] = {}
-        for index, (name, text) in columns.items():
+        for index, (name, text) in layout.columns.items():
             raw = cells[index] if index < len(cells) else None
             if _blank(raw):
                 continue
-            cell = Cell(file, line, column_letter(index), text, spreadsheet)
+            cell = Cell(file, line, column_letter(index), text, spreadsheet, sheet)
             spec = lookup(level, name, extra)
             assert spec is not None
-            values[name] = _value(spec, raw, cell, f"{table}[{len(rows)}].{name}")
+            try:
+                values[name] = _value(spec, raw, cell, f"{table}[{len(rows)}].{name}")
+            except SubmissionError as error:
+                problems.append(error)
+                continue
             where[name] = cell
         if "id" not in values:
-            raise SubmissionError(f"row {line} has no id", file=file, line=line,
-                                  path=f"{table}[{len(rows)}].id", hint=f"fill in column {column_letter(seen['id'])}")
+            if not any(p.line == line for p in problems):
+                problems.append(SubmissionError(f"row {line} has no id", file=file, line=line, path=f"{table}[{len(rows)}].id",
+                                                hint=f"fill in column {column_letter(seen['id'])}"))
+            continue
         unit_id = str(values["id"])
         if unit_id in lines_of:
-            raise SubmissionError(f"{level} {unit_id!r} is in rows {lines_of[unit_id]} and {line}", file=file, line=line,
-                                  path=f"{table}.{unit_id}", hint=f"one row per {level}")
+            problems.append(SubmissionError(f"{level} {unit_id!r} is in rows {lines_of[unit_id]} and {line}", file=file,
+                                            line=line, path=f"{table}.{unit_id}", hint=f"one row per {level}"))
+            continue
         lines_of[unit_id] = line
         rows.append(Row(values, where, line, file))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise TableProblems(problems, file=file)
     return rows
+
+
+def _set_aside(ignored: Sequence[Ignored], *, file: str, line: int, level: str, table: str, strict: bool,
+               warn: Callable[[str], None] | None) -> None:
+    """Columns the standard does not read: a warning naming them, or (strict) an error."""
+    listed = "; ".join(column.describe() for column in ignored)
+    if strict:
+        first = ignored[0]
+        if len(ignored) == 1 and first.header:
+            raise SubmissionError(f"column {first.letter}: unknown header {first.header!r}", file=file, line=line,
+                                  hint=_header_hint(first.header, header_names(level), level, table))
+        raise SubmissionError(f"columns the standard does not read: {listed}", file=file, line=line,
+                              hint=f"remove them, or leave out --strict to skip them; "
+                                   f"standards-kernel template ID --format csv --table {table} lists the headers")
+    if warn is not None:
+        warn(f"{file}:{line}: skipped columns the standard does not read: {listed}")
 
 
 def _specs(level: str, extra: Mapping[str, InputSpec] | None) -> dict[str, InputSpec]:
@@ -320,15 +343,16 @@ def _show(value: Any) -> str:
 
 def merge_tables(raw: Mapping[str, Any], *, schools: Iterable[str | Path] = (), townships: Iterable[str | Path] = (),
                  sheet: str | None = None, extra: Mapping[str, InputSpec] | None = None,
-                 file: str = "<submission>") -> tuple[dict[str, Any], dict[tuple[str, int], Row]]:
+                 file: str = "<submission>", **reading: Any) -> tuple[dict[str, Any], dict[tuple[str, int], Row]]:
     """``raw`` submission data with the tables' records added; and, for messages, the row behind
-    each added record by (table, index)."""
+    each added record by (table, index). ``reading`` goes to :func:`read_table` (``header_row``,
+    ``strict``, ``warn``)."""
     merged = dict(raw)
     provenance: dict[tuple[str, int], Row] = {}
     for table, paths in (("schools", list(schools)), ("townships", list(townships))):
         if not paths:
             continue
-        rows = [read_table(p, table, sheet=sheet, extra=extra) for p in paths]
+        rows = [read_table(p, table, sheet=sheet, extra=extra, **reading) for p in paths]
         records, first = merge_rows(rows, table)
         existing = list(merged.get(table, []))
         if not isinstance(existing, list):
@@ -350,10 +374,12 @@ def merge_tables(raw: Mapping[str, Any], *, schools: Iterable[str | Path] = (), 
 def submission_with_tables(raw: Mapping[str, Any], *, schools: Iterable[str | Path] = (),
                            townships: Iterable[str | Path] = (), sheet: str | None = None,
                            extra: Mapping[str, InputSpec] | None = None, file: str = "<submission>",
-                           edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Submission:
+                           edit: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                           **reading: Any) -> Submission:
     """A checked submission from ``raw`` data and tables; an error in a table's record names its
     row. ``edit`` may change the merged data before it is checked (a test case's ``set``)."""
-    merged, provenance = merge_tables(raw, schools=schools, townships=townships, sheet=sheet, extra=extra, file=file)
+    merged, provenance = merge_tables(raw, schools=schools, townships=townships, sheet=sheet, extra=extra, file=file,
+                                      **reading)
     if edit is not None:
         merged = edit(merged)
     try:
@@ -368,12 +394,14 @@ def submission_with_tables(raw: Mapping[str, Any], *, schools: Iterable[str | Pa
 
 
 def read_submission_with_tables(path: str | Path, *, schools: Iterable[str | Path] = (),
-                                townships: Iterable[str | Path] = (), sheet: str | None = None) -> Submission:
-    """Read a submission file and merge school/township tables into it."""
+                                townships: Iterable[str | Path] = (), sheet: str | None = None,
+                                **reading: Any) -> Submission:
+    """Read a submission file and merge school/township tables into it (``reading``: see
+    :func:`merge_tables`)."""
     path = Path(path)
     text = read_input_text(path, what="submission", error=SubmissionError)  # regular, ≤ 64 MiB, UTF-8
     raw = load_text(text, fmt="json" if path.suffix.lower() == ".json" else "toml", file=str(path), error=SubmissionError)
-    return submission_with_tables(raw, schools=schools, townships=townships, sheet=sheet, file=str(path))
+    return submission_with_tables(raw, schools=schools, townships=townships, sheet=sheet, file=str(path), **reading)
 
 
 # -- writing a submission back ----------------------------------------------------------------

@@ -54,6 +54,10 @@ def register(commands: Any) -> None:
     merge.add_argument("--schools", action="append", default=[], metavar="FILE", help="a school table; repeatable")
     merge.add_argument("--townships", action="append", default=[], metavar="FILE", help="a township table; repeatable")
     merge.add_argument("--sheet", help="the XLSX sheet to read (default: the first)")
+    merge.add_argument("--header-row", type=int, metavar="N",
+                       help="the row that holds the headers, as the spreadsheet numbers it (default: found)")
+    merge.add_argument("--strict", action="store_true",
+                       help="refuse columns the standard does not read (default: skip them with a warning)")
     merge.add_argument("--format", choices=("toml", "json"), default="toml")
     merge.add_argument("-o", "--output", help="write here instead of standard output")
     merge.set_defaults(handler=cmd_merge)
@@ -173,11 +177,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from ...intake.tables import dump_submission, dump_submission_json, read_submission_with_tables, submission_data
+    from ...kernel.formats import printable
 
     if not args.schools and not args.townships:
         raise KernelError("nothing to merge", hint="give --schools FILE and/or --townships FILE")
     submission = read_submission_with_tables(args.submission, schools=args.schools, townships=args.townships,
-                                             sheet=args.sheet)
+                                             sheet=args.sheet, header_row=args.header_row, strict=args.strict,
+                                             warn=lambda text: print(f"standards-kernel: warning: {printable(text)}", file=sys.stderr))
     if args.format == "json":
         text = dump_submission_json(submission)
     else:
