@@ -140,7 +140,35 @@ def load_text(text: str, *, fmt: str, file: str, error: type[KernelError]) -> di
     except tomli.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         message = getattr(exc, "msg", str(exc))
-        raise error(f"malformed TOML: {message}", file=file, line=line) from None
+        hint = _full_width_hint(text.splitlines()[line - 1]) if line and line <= len(text.splitlines()) else None
+        raise error(f"malformed TOML: {message}", file=file, line=line, hint=hint) from None
+
+
+#: Punctuation a Chinese input method types where TOML needs its ASCII twin.
+FULL_WIDTH = {"“": '"', "”": '"', "‘": "'", "’": "'", "［": "[", "］": "]", "【": "[", "】": "]",
+              "｛": "{", "｝": "}", "＝": "=", "，": ",", "：": ":", "\u3000": "a space", "＃": "#", "．": "."}
+
+
+def _full_width_hint(line: str) -> str | None:
+    """Name the full-width punctuation outside quoted strings on a line TOML refused: the usual
+    cause when an analyst types a standard with a Chinese input method on (“生师比” for "生师比")."""
+    found: list[str] = []
+    quote: str | None = None
+    for char in line:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            break
+        elif char in FULL_WIDTH and char not in found:
+            found.append(char)
+    if not found:
+        return None
+    named = ", ".join(f"{c} (write {FULL_WIDTH[c]})" if len(FULL_WIDTH[c]) == 1 else f"the full-width space (write {FULL_WIDTH[c]})"
+                      for c in found)
+    return f"full-width punctuation outside quotes: {named}; switch the input method to half-width for TOML syntax"
 
 
 def _reject_constant(name: str) -> Any:
