@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a standard file and summarise it")
     check.add_argument("standard", help="a standard file, or an installed standard's id or id@edition")
     check.add_argument("--as-of", type=date_arg, help="for an id with several editions: the one in force on this date")
+    check.add_argument("--strict", action="store_true",
+                       help="exit 1 when there are warnings (rules that cannot fire or cannot pass, bands, grades)")
     check.set_defaults(handler=cmd_check)
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__package__}.{name}").register(commands)
@@ -151,6 +153,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     assumed = sorted(p.id for p in standard.parameters.values() if any(d.citation.status == "assumed" for d in p.values))
     if assumed:
         print(f"  assumed parameters ({len(assumed)}; a result resting on one says so): {', '.join(assumed)}")
+    from ...authoring.lint import lint
+
+    findings = lint(standard)
+    for finding in findings:
+        print(f"standards-kernel: warning: {printable(finding.render())}", file=sys.stderr)
+    if findings and args.strict:
+        print(f"standards-kernel: {len(findings)} warning(s) and --strict: failing", file=sys.stderr)
+        return 1
     return 0
 
 

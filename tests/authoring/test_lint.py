@@ -1,0 +1,134 @@
+"""Rules that mean something (issue #18): the slips an analyst makes in a standard that still loads,
+each made once in tests/data/standards/synthetic.toml and caught by `check` with its key path and
+line. The unchanged file and every built-in standard give no warning."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from standards_kernel.authoring.lint import lint
+from standards_kernel.errors import StandardError
+from standards_kernel.kernel.loader import load_standard_file
+from standards_kernel.kernel.registry import default_registry
+from tests.helpers import DATA
+
+SYNTHETIC = DATA / "standards" / "synthetic.toml"
+SHARE = '''
+[indicators.share_ok]
+label = { zh = "达标学校比例", en = "share of schools meeting 2 of 3" }
+unit = "ratio"
+aggregate = { function = "share_met", of = "school_ok" }
+check = { op = "LIMIT_OP", limit = "LIMIT" }
+'''
+
+#: (name, [(old, new)] edits of the synthetic standard, the finding's code, its key path)
+MISTAKES = [
+    ("a ratio parameter written as a percentage",
+     [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nunit = \"ratio\"\nvalue = 85")],
+     "ratio-out-of-range", "parameters.satisfaction_min"),
+    ("a computed ratio checked against a percentage",
+     [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nvalue = 85")],
+     "ratio-limit", "indicators.satisfaction.check"),
+    ("a share of schools that must reach 85 (meaning 85%)",
+     [("[areas.balance]", SHARE.replace("LIMIT_OP", ">=").replace("LIMIT", "85") + "\n[areas.balance]")],
+     "check-never-passes", "indicators.share_ok.check"),
+    ("a share of schools that must be at least 0: a rule that can never fail",
+     [("[areas.balance]", SHARE.replace("LIMIT_OP", ">=").replace("LIMIT", "0") + "\n[areas.balance]")],
+     "check-always-passes", "indicators.share_ok.check"),
+    ("a share of schools at most 1: a rule that can never fail",
+     [("[areas.balance]", SHARE.replace("LIMIT_OP", "<=").replace("LIMIT", "1") + "\n[areas.balance]")],
+     "check-always-passes", "indicators.share_ok.check"),
+    ("two bands starting at the same fraction",
+     [("{ at_least = 0.8, share = 0.8 }", "{ at_least = 0.6, share = 0.8 }")],
+     "band-repeated", "indicators.cv_area.scoring.bands"),
+    ("no band gives the full points",
+     [("{ at_least = 1, share = 1 }", "{ at_least = 1, share = 0.9 }")],
+     "points-unreachable", "indicators.cv_area.scoring.bands"),
+    ("levels that never reach the item's points",
+     [("levels = { established = 10,", "levels = { established = 8,")],
+     "points-unreachable", "indicators.mechanism.scoring.levels"),
+    ("a grade above the maximum score",
+     [("[parameters.top_cutoff]\nvalue = 90", "[parameters.top_cutoff]\nvalue = 120")],
+     "grade-unreachable", "grades.top"),
+    ("a worse grade that needs more points than a better one",
+     [("[parameters.pass_cutoff]\nvalue = 60", "[parameters.pass_cutoff]\nvalue = 95")],
+     "grade-order", "grades.pass"),
+]
+
+
+#: Slips the loader refuses outright: (name, edits, the error's key path, words of its message)
+REFUSED = [
+    ("bands whose points fall as the threshold rises",
+     [("{ at_least = 0.8, share = 0.8 }", "{ at_least = 0.9, share = 0.4 }")],
+     "indicators.cv_area.scoring.bands", "must not give fewer points"),
+    ("a band share written as points",
+     [("{ at_least = 1, share = 1 }", "{ at_least = 1, share = 20 }")],
+     "indicators.cv_area.scoring.bands", "in [0, 1]"),
+    ("an area whose items cannot add up to its points",
+     [("[indicators.panel]\nlabel = { zh = \"评估组评分\", en = \"panel points\" }\ninput = \"panel_scores.government\"\n"
+       "scoring = { kind = \"panel\", max = 10, area = \"government\" }",
+       "[indicators.panel]\nlabel = { zh = \"评估组评分\", en = \"panel points\" }\ninput = \"panel_scores.government\"\n"
+       "scoring = { kind = \"panel\", max = 5, area = \"government\" }")],
+     "areas.government.max", "its items can reach only 25"),
+]
+
+
+def write(tmp_path: Path, edits: list[tuple[str, str]]) -> Path:
+    text = SYNTHETIC.read_text("utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / "mistake.toml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_the_synthetic_standard_and_every_built_in_one_are_clean() -> None:
+    assert lint(load_standard_file(SYNTHETIC)) == []
+    registry = default_registry()
+    assert {key: [f.render() for f in lint(registry.get(key))] for key in registry.keys()} == \
+        {key: [] for key in registry.keys()}
+
+
+@pytest.mark.parametrize("name, edits, code, path", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_mistake_is_named_with_its_path_and_line(tmp_path, name, edits, code, path) -> None:
+    file = write(tmp_path, edits)
+    findings = lint(load_standard_file(file))
+    match = [f for f in findings if f.code == code and f.path == path]
+    assert match, [f.render() for f in findings]
+    finding = match[0]
+    assert finding.file == str(file) and finding.line is not None
+    lines = file.read_text("utf-8").splitlines()
+    # the line is the entry's own: its table header or the key inside it
+    assert path.split(".")[1] in lines[finding.line - 1] or path.split(".")[-1] in lines[finding.line - 1] \
+        or lines[finding.line - 1].startswith("[")
+
+
+@pytest.mark.parametrize("name, edits, path, words", REFUSED, ids=[m[0] for m in REFUSED])
+def test_worse_slips_do_not_load(tmp_path, name, edits, path, words) -> None:
+    file = write(tmp_path, edits)
+    error = pytest.raises(StandardError, load_standard_file, file).value
+    assert error.path == path and words in error.message and error.line is not None
+
+
+def test_a_percentage_slip_says_what_to_write(tmp_path) -> None:
+    (finding,) = [f for f in lint(load_standard_file(write(tmp_path, MISTAKES[0][1]))) if f.code == "ratio-out-of-range"]
+    assert finding.message == 'a ratio of 85: 85 looks like a percentage: write 0.85 or "85%"'
+
+
+def test_check_prints_warnings_and_strict_fails(tmp_path) -> None:
+    (edits,) = [m[1] for m in MISTAKES if m[2] == "grade-unreachable"]
+    file = write(tmp_path, edits)
+    run = subprocess.run([sys.executable, "-m", "standards_kernel", "check", str(file)], capture_output=True, text=True)
+    assert run.returncode == 0
+    assert f"standards-kernel: warning: {file}:" in run.stderr and "[grade-unreachable]" in run.stderr
+    strict = subprocess.run([sys.executable, "-m", "standards_kernel", "check", str(file), "--strict"],
+                            capture_output=True, text=True)
+    assert strict.returncode == 1 and "--strict" in strict.stderr
+    clean = subprocess.run([sys.executable, "-m", "standards_kernel", "check", str(SYNTHETIC), "--strict"],
+                           capture_output=True, text=True)
+    assert clean.returncode == 0 and clean.stderr == ""
