@@ -5,16 +5,18 @@ line. The unchanged file and every built-in standard give no warning."""
 from __future__ import annotations
 
 import subprocess
+from decimal import Decimal
 import sys
 from pathlib import Path
 
 import pytest
 
 from standards_kernel.authoring.lint import lint
+from standards_kernel import evaluate
 from standards_kernel.errors import StandardError
 from standards_kernel.kernel.loader import load_standard_file
 from standards_kernel.kernel.registry import default_registry
-from tests.helpers import DATA
+from tests.helpers import DATA, build, synthetic_county
 
 SYNTHETIC = DATA / "standards" / "synthetic.toml"
 SHARE = '''
@@ -27,9 +29,6 @@ check = { op = "LIMIT_OP", limit = "LIMIT" }
 
 #: (name, [(old, new)] edits of the synthetic standard, the finding's code, its key path)
 MISTAKES = [
-    ("a ratio parameter written as a percentage",
-     [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nunit = \"ratio\"\nvalue = 85")],
-     "ratio-out-of-range", "parameters.satisfaction_min"),
     ("a computed ratio checked against a percentage",
      [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nvalue = 85")],
      "ratio-limit", "indicators.satisfaction.check"),
@@ -62,6 +61,17 @@ MISTAKES = [
 
 #: Slips the loader refuses outright: (name, edits, the error's key path, words of its message)
 REFUSED = [
+    ("a ratio parameter written as a percentage",
+     [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nunit = \"ratio\"\nvalue = 85")],
+     "parameters.satisfaction_min.value", "a ratio of 85 is outside 0–1"),
+    ("a percentage that is not a number",
+     [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nvalue = \"8x5%\"")],
+     "parameters.satisfaction_min.value", "is not a percentage"),
+    ("a check comparing people with a ratio",
+     [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nunit = \"人\"\nvalue = 0.85"),
+      ("[indicators.satisfaction]\nlabel = { zh = \"满意度\", en = \"satisfaction\" }",
+       "[indicators.satisfaction]\nlabel = { zh = \"满意度\", en = \"satisfaction\" }")],
+     "indicators.satisfaction.check.limit", "is in '人' but the indicator is in 'ratio'"),
     ("bands whose points fall as the threshold rises",
      [("{ at_least = 0.8, share = 0.8 }", "{ at_least = 0.9, share = 0.4 }")],
      "indicators.cv_area.scoring.bands", "must not give fewer points"),
@@ -116,8 +126,18 @@ def test_worse_slips_do_not_load(tmp_path, name, edits, path, words) -> None:
 
 
 def test_a_percentage_slip_says_what_to_write(tmp_path) -> None:
-    (finding,) = [f for f in lint(load_standard_file(write(tmp_path, MISTAKES[0][1]))) if f.code == "ratio-out-of-range"]
-    assert finding.message == 'a ratio of 85: 85 looks like a percentage: write 0.85 or "85%"'
+    error = pytest.raises(StandardError, load_standard_file, write(tmp_path, REFUSED[0][1])).value
+    assert error.hint == 'write 0.85 or "85%"'.replace("write", "85 looks like a percentage: write")
+
+
+def test_percent_text_is_read_exactly(tmp_path) -> None:
+    edits = [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nvalue = \"85%\"")]
+    standard = load_standard_file(write(tmp_path, edits))
+    assert standard.parameters["satisfaction_min"].values[0].value == Decimal("0.85")
+    plain = load_standard_file(SYNTHETIC)
+    county = build(synthetic_county())
+    typed, usual = (evaluate(county, s).indicators["satisfaction"].county for s in (standard, plain))
+    assert (typed.limit, typed.met) == (usual.limit, usual.met) == (Decimal("0.85"), usual.met)
 
 
 def test_check_prints_warnings_and_strict_fails(tmp_path) -> None:

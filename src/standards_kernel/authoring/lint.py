@@ -3,8 +3,8 @@
 A standard can load cleanly and still not say what its authors meant. The slips a policy team makes
 most often, found without any county data:
 
-- a ratio written as a percentage (``value = 85`` for 85%) or a check on a ratio against a limit
-  beyond 0–1, so that the rule can never pass or never fail;
+- a check on a ratio against a limit beyond 0–1 (85 meaning 85%), so that the rule can never pass
+  or never fail (a ratio *parameter* outside 0–1 does not load: kernel/units.py);
 - a check on a quantity that cannot be negative (people, m², yuan) against a limit at or below 0;
 - bands whose thresholds repeat, a top band that never gives full points;
 - levels that never reach the item's points;
@@ -27,10 +27,9 @@ import attrs
 
 from ..kernel.locate import locate_line
 from ..kernel.model import Check, Indicator, Parameter, Standard
+from ..kernel.units import RATIO_UNITS
 from ..kernel.numbers import canonical
 
-#: Units whose values lie in 0–1 (a share, a rate).
-RATIO_UNITS = frozenset({"ratio"})
 #: Units that count or measure something that cannot be negative.
 NON_NEGATIVE_UNITS = frozenset({"人", "元", "册", "m²", "m", "台", "间", "所", "班", "床", "台/百生", "人/生",
                                 "人/师", "台/人", "years", "points"})
@@ -62,7 +61,6 @@ class Finding:
 def lint(standard: Standard) -> list[Finding]:
     """Every finding for ``standard``, in key-path order, located in its file where possible."""
     found: list[tuple[str, str, str]] = []
-    found += _parameters(standard)
     found += _checks(standard)
     found += _scoring(standard)
     found += _grades(standard)
@@ -81,22 +79,6 @@ def _text(file: str) -> str:
 
 def _number(value: object) -> Decimal | None:
     return value if isinstance(value, Decimal) and not isinstance(value, bool) else None
-
-
-def _parameters(standard: Standard) -> list[tuple[str, str, str]]:
-    out = []
-    for pid, parameter in standard.parameters.items():
-        if parameter.unit not in RATIO_UNITS:
-            continue
-        for index, dated in enumerate(parameter.values):
-            value = _number(dated.value)
-            if value is None or Decimal(0) <= value <= Decimal(1):
-                continue
-            where = f"parameters.{pid}" + (f".values[{index}]" if len(parameter.values) > 1 else "")
-            hint = (f"{canonical(value)} looks like a percentage: write {canonical(value / 100)} or "
-                    f"\"{canonical(value)}%\"") if Decimal(1) < value <= Decimal(100) else "a ratio lies in 0–1"
-            out.append(("ratio-out-of-range", where, f"a ratio of {canonical(value)}: {hint}"))
-    return out
 
 
 def _limit_values(check: Check, standard: Standard) -> list[Decimal]:

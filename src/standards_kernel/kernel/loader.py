@@ -31,6 +31,7 @@ from .loader_indicators import IndicatorBuilder
 from .loader_rules import RuleBuilder
 from .segments import SEGMENTS
 from .standard_file import structure_file
+from .units import parameter_value
 from .vocabulary import LEVELS
 
 #: Tables merged entry by entry when a standard extends another (the child's entry wins).
@@ -217,7 +218,8 @@ class _Builder(IndicatorBuilder, RuleBuilder):
                         f"{where}.status",
                         "add status = \"verified\" | \"corroborated\" | \"reconstructed\" | \"assumed\"",
                     )
-                dated: tuple[m.DatedValue, ...] = (m.DatedValue(dt.date.min, p.value, citation),)
+                dated: tuple[m.DatedValue, ...] = (
+                    m.DatedValue(dt.date.min, parameter_value(p.value, p.unit, f"{where}.value"), citation),)
             else:
                 assert p.values is not None
                 items = []
@@ -228,7 +230,7 @@ class _Builder(IndicatorBuilder, RuleBuilder):
                     )
                     if citation is None:
                         raise self.error("every dated value needs a status", f"{place}.status")
-                    items.append(m.DatedValue(d.start, d.value, citation))
+                    items.append(m.DatedValue(d.start, parameter_value(d.value, p.unit, f"{place}.value"), citation))
                 starts = [d.start for d in items]
                 if len(set(starts)) != len(starts):
                     raise self.error("two dated values start on the same day", f"{where}.values",

@@ -77,6 +77,12 @@ class IndicatorBuilder(BuilderCore):
                     raise self.error(f"unknown comparison {ind.check.op!r}", f"{where}.check.op", "one of " + " ".join(m.OPS))
                 limit = self.expr(ind.check.limit, f"{where}.check.limit")
                 self.require_names(limit, set(self.parameters) | {i for i in same_level if i != iid}, f"{where}.check.limit", "parameters")
+                limit_units = {self.parameters[n].unit for n in limit.names if n in self.parameters} - {""}
+                if ind.unit and len(limit_units) == 1 and ind.unit not in limit_units and limit.text.strip() in self.parameters:
+                    (other,) = limit_units
+                    raise self.error(f"the limit {limit.text} is in {other!r} but the indicator is in {ind.unit!r}",
+                                     f"{where}.check.limit", "compare like with like: give both the same unit, "
+                                     "or convert in the limit's formula")
                 check = m.Check(ind.check.op, limit)  # type: ignore[arg-type]
             scoring = self.build_scoring(ind, check, where) if ind.scoring is not None else None
             if scoring is not None and level != "county":
