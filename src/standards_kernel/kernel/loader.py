@@ -52,6 +52,10 @@ def load_standard_file(
     text = read_input_text(path, what="standard", error=StandardError)  # regular, ≤ 64 MiB, UTF-8
     fmt = "json" if path.suffix.lower() == ".json" else "toml"
     raw = load_text(text, fmt=fmt, file=str(path), error=StandardError)
+    if "origins" in raw:  # the loader's own mark of merged content: a file setting it would skip `extends`
+        raise StandardError("origins is not a key a standard file may set", file=str(path),
+                            line=locate_line(text, "origins"), path="origins",
+                            hint="the loader records where each entry comes from; delete the [origins] table")
     return build_standard(raw, file=str(path), text=text, resolver=resolver, functions=functions)
 
 

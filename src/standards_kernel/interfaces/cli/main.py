@@ -129,6 +129,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .plugins import parameter_statuses
 
     standard = default_registry().resolve(args.standard, args.as_of)
+    from ...batch.trial import trial  # before the summary: a standard that cannot evaluate is not summarised
+
+    failed = False
+    for problem in trial(standard, as_of=args.as_of):
+        if problem.generated:
+            failed = True
+            print(f"standards-kernel: error: {printable(_located(standard, problem.message))} (it loads, but "
+                  f"evaluating it on a synthetic county, invented data filling every input, fails)", file=sys.stderr)
+        else:
+            print(f"standards-kernel: warning: {printable(problem.message)}", file=sys.stderr)
+    if failed:
+        return 2
     values = Counter(d.citation.status for p in standard.parameters.values() for d in p.values)
     units = sorted(u for u in standard.units if any(i.level == u for i in standard.indicators.values()))
     print(f"{standard.key}: {standard.title.zh} / {standard.title.en}")
@@ -162,6 +174,21 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"standards-kernel: {len(findings)} warning(s) and --strict: failing", file=sys.stderr)
         return 1
     return 0
+
+
+def _located(standard, message: str) -> str:  # noqa: ANN001 - a Standard
+    """``message`` (``key.path: …``) prefixed with the standard's file and the key path's line."""
+    from pathlib import Path
+
+    from ...kernel.locate import locate_line
+
+    path = message.split(":", 1)[0]
+    try:
+        text = Path(standard.file).read_text("utf-8") if standard.file else ""
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    line = locate_line(text, path) if text and " " not in path else None
+    return f"{standard.file}:{line}: {message}" if line else (f"{standard.file}: {message}" if standard.file else message)
 
 
 if __name__ == "__main__":  # pragma: no cover
