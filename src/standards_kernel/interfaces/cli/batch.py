@@ -18,6 +18,7 @@ from typing import TextIO
 from .options import date_arg
 from ...batch.run import Config, StopFlag, Summary, default_jobs, run_batch
 from ...errors import KernelError
+from ...kernel.formats import printable
 
 TICK_TTY = 0.1  # seconds between redraws of the progress bar
 TICK_PLAIN = 5.0  # seconds between progress lines when stderr is not a terminal
@@ -139,7 +140,7 @@ def cmd_evaluate_batch(args: argparse.Namespace) -> int:
         finally:
             progress.finish()
     for line in render_summary(summary, args.out, args.lang):
-        print(line)
+        print(printable(line))  # county names and error messages come from the inputs
     if summary.interrupted:
         print(f"interrupted by {summary.interrupted}: {summary.written} of {summary.total} done; "
               "run the same command again to resume", file=sys.stderr)
@@ -227,5 +228,5 @@ def cmd_compare(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n")
     else:
         for line in render_text(comparison, show_all=args.all):
-            print(line)
+            print(printable(line))  # county names come from the results files
     return 0
