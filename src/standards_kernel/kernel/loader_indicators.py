@@ -79,8 +79,8 @@ class IndicatorBuilder(BuilderCore):
                 self.require_names(limit, set(self.parameters) | {i for i in same_level if i != iid}, f"{where}.check.limit", "parameters")
                 limit_units = {self.parameters[n].unit for n in limit.names if n in self.parameters} - {""}
                 if ind.unit and len(limit_units) == 1 and ind.unit not in limit_units and limit.text.strip() in self.parameters:
-                    (other,) = limit_units
-                    raise self.error(f"the limit {limit.text} is in {other!r} but the indicator is in {ind.unit!r}",
+                    (limit_unit,) = limit_units
+                    raise self.error(f"the limit {limit.text} is in {limit_unit!r} but the indicator is in {ind.unit!r}",
                                      f"{where}.check.limit", "compare like with like: give both the same unit, "
                                      "or convert in the limit's formula")
                 check = m.Check(ind.check.op, limit)  # type: ignore[arg-type]

@@ -141,7 +141,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"standards-kernel: warning: {printable(problem.message)}", file=sys.stderr)
     if failed:
         return 2
-    values = Counter(d.citation.status for p in standard.parameters.values() for d in p.values)
+    values: Counter[str] = Counter(d.citation.status for p in standard.parameters.values() for d in p.values)
     units = sorted(u for u in standard.units if any(i.level == u for i in standard.indicators.values()))
     print(f"{standard.key}: {standard.title.zh} / {standard.title.en}")
     print(f"  sha256 {standard.sha256}")
