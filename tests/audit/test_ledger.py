@@ -1,11 +1,14 @@
-"""The SQLite ledger: append-only, hash-chained, verified even when the triggers were dropped."""
+"""The ledger on both backends (SQLite, and a real PostgreSQL): append-only, hash-chained, verified
+even when the triggers were dropped. Every test taking ``ledger`` runs once per backend."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from typing import Any
 
 import attrs
+import psycopg
 import pytest
 
 from standards_kernel.kernel.evaluate import evaluate
@@ -14,6 +17,7 @@ from standards_kernel.audit.records import RecordError, check_record, record_eva
 from standards_kernel.kernel.registry import default_registry
 from standards_kernel.kernel.submission import read_submission
 from tests.helpers import ROOT
+from tests.helpers.postgres import cluster
 
 YUANJIANG = ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml"
 
@@ -33,18 +37,58 @@ def make_records(base, n: int, *, start: int = 0, code: str = "530428", name: st
     ]
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    with Ledger(tmp_path / "ledger.sqlite3", create=True) as opened:
+BACKENDS = ("sqlite", "postgres")
+
+
+def new_target(kind: str, tmp_path) -> Any:
+    """A new ledger's place: a file, or an empty database of the test cluster."""
+    return tmp_path / "ledger.sqlite3" if kind == "sqlite" else cluster().database()
+
+
+_opened: list[Any] = []  # hand-made connections, closed when the test ends
+
+
+@pytest.fixture(params=BACKENDS)
+def ledger(request, tmp_path):
+    with Ledger(new_target(request.param, tmp_path), create=True) as opened:
         yield opened
+    while _opened:
+        _opened.pop().close()
 
 
-def raw(ledger: Ledger) -> sqlite3.Connection:
-    """A second connection, as someone editing the file by hand would use, triggers dropped."""
-    conn = sqlite3.connect(str(ledger.path), isolation_level=None)
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f"DROP TRIGGER {name}")
-    return conn
+def is_postgres(ledger: Ledger) -> bool:
+    return hasattr(ledger, "url")
+
+
+class Raw:
+    """A second connection, as someone editing the database by hand would use (SQL with ``?``)."""
+
+    def __init__(self, ledger: Ledger, *, drop_triggers: bool) -> None:
+        self.pg = is_postgres(ledger)
+        if self.pg:
+            self.conn: Any = psycopg.connect(ledger.url, autocommit=True)  # the owner (a superuser here)
+            if drop_triggers:
+                for table in ("records", "standards", "meta"):
+                    self.conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        else:
+            self.conn = sqlite3.connect(str(ledger.path), isolation_level=None)
+            if drop_triggers:
+                for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+                    self.conn.execute(f"DROP TRIGGER {name}")
+        _opened.append(self.conn)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s") if self.pg else sql, params)
+
+
+def raw(ledger: Ledger) -> Raw:
+    return Raw(ledger, drop_triggers=True)
+
+
+def scalar(ledger: Ledger, sql: str) -> Any:
+    row = ledger._one(sql)
+    assert row is not None
+    return row[0]
 
 
 # --- appending and reading -----------------------------------------------------------------------
@@ -59,7 +103,8 @@ def test_append_chains_records(ledger, base) -> None:
         assert after.prev_hash == before.entry_hash
     for e in entries:
         assert e.entry_hash == entry_hash(e.prev_hash, e.record_sha256, e.created_at)
-    assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if not is_postgres(ledger):
+        assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     result = ledger.verify()
     assert result.ok and result.records == 3 and result.standards == 1
     assert result.head == entries[-1].entry_hash
@@ -67,7 +112,7 @@ def test_append_chains_records(ledger, base) -> None:
 
 def test_standard_content_is_stored_once(ledger, base) -> None:
     ledger.append_many(make_records(base, 4))
-    assert ledger.conn.execute("SELECT COUNT(*) FROM standards").fetchone()[0] == 1
+    assert scalar(ledger, "SELECT COUNT(*) FROM standards") == 1
 
 
 def test_same_decision_twice_keeps_the_first(ledger, base) -> None:
@@ -137,7 +182,7 @@ def test_batch_rolls_back_when_the_database_refuses(ledger, base, monkeypatch) -
     def failing(self, record):
         calls["n"] += 1
         if calls["n"] == 3:
-            self.conn.execute("INSERT INTO records (seq) VALUES (NULL)")  # violates NOT NULL
+            self._run("INSERT INTO records (seq) VALUES (NULL)")  # violates NOT NULL
         return original(self, record)
 
     monkeypatch.setattr(Ledger, "_append_one", failing)
@@ -145,7 +190,7 @@ def test_batch_rolls_back_when_the_database_refuses(ledger, base, monkeypatch) -
         ledger.append_many(records)
     monkeypatch.undo()
     assert ledger.count() == 0
-    assert ledger.conn.execute("SELECT COUNT(*) FROM standards").fetchone()[0] == 0
+    assert scalar(ledger, "SELECT COUNT(*) FROM standards") == 0
     assert ledger.verify().ok
 
 
@@ -177,6 +222,11 @@ def test_default_path(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv(ENV_LEDGER)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert default_ledger_path() == tmp_path / "data" / "standards-kernel" / "ledger.sqlite3"
+    url = "postgresql://writer@db.example/ledger?sslmode=require"
+    monkeypatch.setenv(ENV_LEDGER, url)
+    assert default_ledger_path() == url  # a URL stays text: a Path would fold its //
+    monkeypatch.setenv(ENV_LEDGER, f"sqlite://{tmp_path}/y.sqlite3")
+    assert default_ledger_path() == tmp_path / "y.sqlite3"
 
 
 # --- the triggers ------------------------------------------------------------------------------
@@ -184,23 +234,30 @@ def test_default_path(monkeypatch, tmp_path) -> None:
 
 def test_triggers_reject_update_delete_and_rewrites(ledger, base) -> None:
     ledger.append_many(make_records(base, 2))
-    conn = sqlite3.connect(str(ledger.path), isolation_level=None)
-    refused = [
+    conn = Raw(ledger, drop_triggers=False)
+    sqlite_only = [
+        # REPLACE deletes the old row without firing delete triggers: the insert trigger stops it.
+        "INSERT OR REPLACE INTO records SELECT * FROM records WHERE seq = 1",
+        "INSERT INTO standards SELECT * FROM standards",
+    ]
+    postgres_only = [
+        "TRUNCATE records, standards, meta",
+        "TRUNCATE meta",
+        "INSERT INTO records SELECT * FROM records WHERE seq = 1 ON CONFLICT (seq) DO UPDATE SET grade = 'x'",
+    ]
+    refused = [*(postgres_only if conn.pg else sqlite_only),
         "UPDATE records SET grade = 'advanced' WHERE seq = 1",
         "DELETE FROM records WHERE seq = 2",
         "UPDATE standards SET content = '{}'",
         "DELETE FROM standards",
         "UPDATE meta SET value = 'x'",
         "DELETE FROM meta",
-        # REPLACE deletes the old row without firing delete triggers: the insert trigger stops it.
-        "INSERT OR REPLACE INTO records SELECT * FROM records WHERE seq = 1",
         # A row that does not link to the last one.
         "INSERT INTO records SELECT 3, 'x', record_sha256, created_at, county_code, county_name, province, "
         "standard_id, edition, standard_sha256, as_of, stage, grade, score, body, 'bad', 'y' FROM records WHERE seq = 1",
-        "INSERT INTO standards SELECT * FROM standards",
     ]
     for statement in refused:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
             conn.execute(statement)
     assert ledger.count() == 2 and ledger.verify().ok and ledger.triggers_missing() == []
 

@@ -1,29 +1,38 @@
-"""The ledger: evaluation records in SQLite, append-only and hash-chained.
+"""The ledger: evaluation records, append-only and hash-chained — the interface both backends share.
 
-One file, WAL mode, ``synchronous=FULL``. Three tables: ``meta`` (the ledger format),
-``standards`` (each standard's canonical content once per sha256: content-addressed) and
-``records`` (one row per record: the body as canonical JSON, a few columns copied out of it for
-filtering, and the chain). Row ``seq`` stores ``prev_hash``, the ``entry_hash`` of row ``seq - 1``
-(64 zeros for the first), and its own ``entry_hash`` = sha256 of the ledger format, ``prev_hash``,
-``record_sha256`` and ``created_at``. The chain, not ``seq``, defines the order.
+A ledger lives in SQLite (a file: the embedded default, :mod:`.ledger_sqlite`) or in PostgreSQL
+(a ``postgresql://`` URL: one chain that servers on several machines append to,
+:mod:`.ledger_postgres`). ``Ledger(target)`` opens the right one; the records, the hashes and
+what :meth:`Ledger.verify` checks are the same on both, so a ledger copied from one to the other
+(:mod:`.ledger_copy`) has the same head.
 
-Writes go through :meth:`Ledger.append_many` only: one ``BEGIN IMMEDIATE`` transaction, so a
-batch is wholly in the ledger or absent, and concurrent writers queue on SQLite's lock and each
-link to the real last row. Triggers reject UPDATE and DELETE on every table and any INSERT that
-does not extend the chain; :meth:`Ledger.verify` does not rely on them and recomputes everything.
+Three tables: ``meta`` (the ledger format), ``standards`` (each standard's canonical content once
+per sha256: content-addressed) and ``records`` (one row per record: the body as canonical JSON, a
+few columns copied out of it for filtering, and the chain). Row ``seq`` stores ``prev_hash``, the
+``entry_hash`` of row ``seq - 1`` (64 zeros for the first), and its own ``entry_hash`` = sha256
+of the ledger format, ``prev_hash``, ``record_sha256`` and ``created_at``. The chain, not ``seq``,
+defines the order.
+
+Writes go through :meth:`Ledger.append_many` only: one transaction that holds the ledger's write
+lock, so a batch is wholly in the ledger or absent, and concurrent writers each link to the real
+last row. Triggers reject UPDATE and DELETE and any INSERT that does not extend the chain;
+:meth:`Ledger.verify` does not rely on them and recomputes everything.
 
 Recording the same evaluation twice gives the same decision id (see :mod:`records`); the ledger
 then keeps the first row and returns it marked ``new=False`` instead of writing a second one.
+That is also what makes a write retried after a dropped connection safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import os
-import sqlite3
+import re
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Sequence, TypeVar
 
 import attrs
 
@@ -34,7 +43,7 @@ from .records import EvaluationRecord, RecordError, check_body, check_record, de
 FORMAT = "standards-kernel/ledger@1"
 ENV_LEDGER = "STANDARDS_KERNEL_LEDGER"
 GENESIS = "0" * 64
-BUSY_TIMEOUT_S = 60.0
+BUSY_TIMEOUT_S = 60.0  # the longest a writer waits for another one's transaction
 
 #: Columns copied out of the body for filtering: (column, how to read it from the body).
 INDEX_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -49,67 +58,59 @@ INDEX_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("grade", ("result", "grade")),
     ("score", ("result", "score")),
 )
-TRIGGERS = (
-    "records_no_update", "records_no_delete", "records_extend_chain",
-    "standards_no_update", "standards_no_delete", "standards_once",
-    "meta_no_update", "meta_no_delete",
-)
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS standards (
-    sha256 TEXT PRIMARY KEY,
-    standard_id TEXT NOT NULL,
-    edition TEXT NOT NULL,
-    content TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY,
-    decision_id TEXT NOT NULL UNIQUE,
-    record_sha256 TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    {", ".join(f"{c} TEXT NOT NULL" for c, _ in INDEX_COLUMNS)},
-    body TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    entry_hash TEXT NOT NULL UNIQUE,
-    FOREIGN KEY (standard_sha256) REFERENCES standards(sha256)
-);
-CREATE INDEX IF NOT EXISTS records_county ON records(county_code);
-CREATE INDEX IF NOT EXISTS records_standard ON records(standard_id, edition);
-CREATE INDEX IF NOT EXISTS records_as_of ON records(as_of);
-CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: records cannot be changed'); END;
-CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: records cannot be deleted'); END;
-CREATE TRIGGER IF NOT EXISTS records_extend_chain BEFORE INSERT ON records
-WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM records)
-  OR NEW.prev_hash IS NOT COALESCE((SELECT entry_hash FROM records WHERE seq = NEW.seq - 1), '{GENESIS}')
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: a record must extend the chain'); END;
-CREATE TRIGGER IF NOT EXISTS standards_no_update BEFORE UPDATE ON standards
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: standards cannot be changed'); END;
-CREATE TRIGGER IF NOT EXISTS standards_no_delete BEFORE DELETE ON standards
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: standards cannot be deleted'); END;
-CREATE TRIGGER IF NOT EXISTS standards_once BEFORE INSERT ON standards
-WHEN EXISTS (SELECT 1 FROM standards WHERE sha256 = NEW.sha256)
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: a standard content is stored once'); END;
-CREATE TRIGGER IF NOT EXISTS meta_no_update BEFORE UPDATE ON meta
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: meta cannot be changed'); END;
-CREATE TRIGGER IF NOT EXISTS meta_no_delete BEFORE DELETE ON meta
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: meta cannot be deleted'); END;
-"""
+ENTRY_COLUMNS = ("seq", "decision_id", "record_sha256", "created_at", *(c for c, _ in INDEX_COLUMNS),
+                 "prev_hash", "entry_hash")
+#: A records row as stored: the entry's columns with the body before the chain.
+ROW_COLUMNS = (*ENTRY_COLUMNS[:-2], "body", "prev_hash", "entry_hash")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class LedgerError(KernelError):
     """A ledger that cannot be opened, read or written."""
 
 
-def default_ledger_path() -> Path:
-    """``$STANDARDS_KERNEL_LEDGER``, else ``$XDG_DATA_HOME/standards-kernel/ledger.sqlite3``
-    (``~/.local/share/…`` when XDG_DATA_HOME is unset)."""
+class LedgerUnavailable(LedgerError):
+    """The ledger's database cannot be reached, the connection dropped, or another writer held
+    the write lock past the bounded wait: try again later (the server answers 503). A write that raised it may or may not have committed; recording
+    the same decision again is safe (same decision id, the ledger keeps the first)."""
+
+
+class StaleConnection(LedgerUnavailable):
+    """A connection that broke while idle or mid-call: the operation is tried once more on a new one."""
+
+
+def default_ledger_path() -> Path | str:
+    """``$STANDARDS_KERNEL_LEDGER`` (a path, or a URL kept as text), else
+    ``$XDG_DATA_HOME/standards-kernel/ledger.sqlite3`` (``~/.local/share/…`` when unset)."""
     env = os.environ.get(ENV_LEDGER)
     if env:
-        return Path(env)
+        return ledger_target(env)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "standards-kernel" / "ledger.sqlite3"
+
+
+def ledger_target(value: str | Path) -> Path | str:
+    """What ``--ledger`` names: a PostgreSQL URL stays text; ``sqlite:PATH``, ``sqlite:///PATH``
+    and a plain path become a path."""
+    if isinstance(value, Path):
+        return value
+    if is_postgres_url(value):
+        return value
+    if value.startswith("sqlite:"):
+        rest = value[len("sqlite:"):]
+        return Path(rest[2:] if rest.startswith("///") else rest)
+    return Path(value)
+
+
+def is_postgres_url(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(POSTGRES_SCHEMES)
+
+
+def shown(target: str | Path) -> str:
+    """A ledger's name for messages: the path, or the URL without its password."""
+    text = str(target)
+    text = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", text)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", text)
 
 
 def entry_hash(prev_hash: str, record_sha256: str, created_at: str) -> str:
@@ -144,13 +145,9 @@ class Entry:
         return {k: v for k, v in attrs.asdict(self).items() if k != "new"}
 
 
-_ENTRY_COLUMNS = ("seq", "decision_id", "record_sha256", "created_at", *(c for c, _ in INDEX_COLUMNS),
-                  "prev_hash", "entry_hash")
-
-
-def _entry_of(values: Sequence[Any]) -> Entry:
-    """An entry from its column values in :data:`_ENTRY_COLUMNS` order (a row of the ledger)."""
-    return Entry(**dict(zip(_ENTRY_COLUMNS, values, strict=True)))
+def entry_of(values: Sequence[Any]) -> Entry:
+    """An entry from its column values in :data:`ENTRY_COLUMNS` order (a row of the ledger)."""
+    return Entry(**dict(zip(ENTRY_COLUMNS, values, strict=True)))
 
 
 @attrs.frozen
@@ -183,28 +180,50 @@ class Verification:
         return self.problem is None
 
 
-class Ledger:
-    """An open ledger. ``Ledger(path, create=True)`` makes the file if it is not there."""
+T = TypeVar("T")
 
-    def __init__(self, path: str | Path, *, create: bool = False) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            if not create:
-                raise LedgerError("no ledger here", file=str(self.path),
-                                  hint=f"record an evaluation first (evaluate --record), or give --ledger / ${ENV_LEDGER}")
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise LedgerError(f"cannot create the ledger's folder: {error.strerror}", file=str(self.path)) from None
+
+def once_more(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a whole operation again, once, when the connection under it was found broken (e.g.
+    the database restarted since the last call): the backend reconnects on the next use."""
+
+    @functools.wraps(method)
+    def run(self: "Ledger", *args: Any, **kwargs: Any) -> T:
         try:
-            self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self._init_schema(create)
-        except sqlite3.DatabaseError as error:
-            raise LedgerError(f"not a usable ledger: {error}", file=str(self.path)) from None
+            return method(self, *args, **kwargs)
+        except StaleConnection:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+class Ledger:
+    """An open ledger. ``Ledger(path_or_url, create=True)`` makes it if it is not there.
+
+    ``Ledger(...)`` returns the backend for the target (a subclass), so that every caller opens
+    a ledger the same way whatever it is stored in. Backends provide the connection, the write
+    transaction, the schema and three primitives (:meth:`_one`, :meth:`_run`, :meth:`_iterate`,
+    SQL written with ``?`` placeholders); the rest is here, shared.
+    """
+
+    location: str  # path or URL (password hidden), for messages
+    CONTAINS = "instr(county_name, ?) > 0"  # SQL: the county name contains the parameter
+    TRIGGERS: tuple[str, ...] = ()
+
+    def __new__(cls, target: str | Path | None = None, *, create: bool = False) -> "Ledger":
+        if cls is Ledger:
+            chosen = ledger_target(default_ledger_path() if target is None else target)
+            if is_postgres_url(chosen):
+                from .ledger_postgres import PostgresLedger
+
+                return super().__new__(PostgresLedger)
+            from .ledger_sqlite import SqliteLedger
+
+            return super().__new__(SqliteLedger)
+        return super().__new__(cls)
 
     def close(self) -> None:
-        self.conn.close()
+        raise NotImplementedError
 
     def __enter__(self) -> "Ledger":
         return self
@@ -212,44 +231,34 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- schema ---------------------------------------------------------------------------------
+    # -- what a backend provides ----------------------------------------------------------------
 
-    def _init_schema(self, create: bool) -> None:
-        if self._format() is None:
-            if not create:
-                raise LedgerError("not a standards-kernel ledger (no meta table)", file=str(self.path))
-            mode = self.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise LedgerError(f"cannot switch the ledger to WAL mode (got {mode})", file=str(self.path))
-            with self._write():
-                # one by one: executescript would COMMIT the transaction half-way
-                for statement in _statements(SCHEMA):
-                    self.conn.execute(statement)
-                if self.conn.execute("SELECT 1 FROM meta WHERE key = 'format'").fetchone() is None:
-                    self.conn.execute("INSERT INTO meta VALUES ('format', ?), ('created_at', ?)", (FORMAT, utc_now()))
-        found = self._format()
-        if found != FORMAT:
-            raise LedgerError(f"unknown ledger format {found!r}", file=str(self.path), hint=f"this kernel reads {FORMAT}")
-        # Durable at each commit, also against power loss: an acknowledged record is on disk.
-        self.conn.execute("PRAGMA synchronous=FULL")
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        raise NotImplementedError
 
-    def _format(self) -> str | None:
-        try:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        except sqlite3.OperationalError as error:
-            if "no such table" in str(error):
-                return None
-            raise
-        return None if row is None else str(row[0])
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        raise NotImplementedError
 
-    def _write(self) -> "_Transaction":
-        return _Transaction(self.conn, self.path)
+    def _iterate(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _write(self) -> ContextManager[None]:
+        """A write transaction holding the ledger's one write lock (bounded wait)."""
+        raise NotImplementedError
+
+    def _snapshot(self) -> ContextManager[None]:
+        """A read transaction: one consistent view for a multi-query read such as verify."""
+        return contextlib.nullcontext()
+
+    def triggers_missing(self) -> list[str]:
+        raise NotImplementedError
 
     # -- writing --------------------------------------------------------------------------------
 
     def append(self, record: EvaluationRecord) -> Entry:
         return self.append_many([record])[0]
 
+    @once_more
     def append_many(self, records: Sequence[EvaluationRecord]) -> list[Entry]:
         """Append records in one transaction (all or none); returns their entries in order."""
         for record in records:
@@ -267,34 +276,52 @@ class Ledger:
         if existing is not None:
             if existing.record_sha256 != record.record_sha256:
                 raise LedgerError(f"decision id {record.decision_id} is already taken by a different record",
-                                  file=str(self.path))
+                                  file=self.location)
             return attrs.evolve(existing, new=False)
         std = record.body["standard"]
-        if self.conn.execute("SELECT 1 FROM standards WHERE sha256 = ?", (std["sha256"],)).fetchone() is None:
+        if self._one("SELECT 1 FROM standards WHERE sha256 = ?", (std["sha256"],)) is None:
             text = content_json(record.standard_content)  # once per content: it is the costly part
             if hashlib.sha256(text.encode("utf-8")).hexdigest() != std["sha256"]:
                 raise RecordError(f"record {record.decision_id}: the standard content does not match standard.sha256")
-            self.conn.execute("INSERT INTO standards (sha256, standard_id, edition, content) VALUES (?, ?, ?, ?)",
-                              (std["sha256"], std["id"], std["edition"], text))
-        last = self.conn.execute("SELECT seq, entry_hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            self._insert_standard(std["sha256"], std["id"], std["edition"], text)
+        last = self._one("SELECT seq, entry_hash FROM records ORDER BY seq DESC LIMIT 1")
+        seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
         created_at = utc_now()
-        columns = [_text(_dig(record.body, path)) for _, path in INDEX_COLUMNS]
+        columns = index_values(record.body)
         row = (seq, record.decision_id, record.record_sha256, created_at, *columns, record.body_text, prev,
                entry_hash(prev, record.record_sha256, created_at))
-        names = ("seq", "decision_id", "record_sha256", "created_at", *(c for c, _ in INDEX_COLUMNS),
-                 "body", "prev_hash", "entry_hash")
-        self.conn.execute(f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", row)
-        return _entry_of((*row[:4], *columns, prev, row[-1]))
+        self._insert_row(row)
+        return entry_of((*row[:4], *columns, prev, row[-1]))
+
+    def take(self, standards: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert standards and records rows copied from another ledger verbatim (same seq, times
+        and hashes: see :mod:`.ledger_copy`), in one transaction; the triggers still check that
+        the rows extend this ledger's chain."""
+        with self._write():
+            for sha256, standard_id, edition, content in standards:
+                self._insert_standard(sha256, standard_id, edition, content)
+            for row in rows:
+                self._insert_row(row)
+
+    def _insert_standard(self, sha256: str, standard_id: str, edition: str, content: str) -> None:
+        self._run("INSERT INTO standards (sha256, standard_id, edition, content) VALUES (?, ?, ?, ?)",
+                  (sha256, standard_id, edition, content))
+
+    def _insert_row(self, row: Sequence[Any]) -> None:
+        """Insert one records row (:data:`ROW_COLUMNS` order), inside :meth:`_write`."""
+        self._run(f"INSERT INTO records ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * len(ROW_COLUMNS))})",
+                  row)
 
     # -- reading --------------------------------------------------------------------------------
 
-    def _entry_where(self, where: str, params: tuple[Any, ...]) -> Entry | None:
-        row = self.conn.execute(f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM records WHERE {where}", params).fetchone()
-        return _entry_of(row) if row else None
+    def _entry_where(self, where: str, params: Sequence[Any]) -> Entry | None:
+        row = self._one(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM records WHERE {where}", params)
+        return entry_of(row) if row else None
 
+    @once_more
     def count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+        row = self._one("SELECT COUNT(*) FROM records")
+        return int(row[0]) if row else 0
 
     def entries(
         self,
@@ -308,9 +335,10 @@ class Ledger:
     ) -> Iterator[Entry]:
         """Entries in chain order. ``county``: a code, or part of a name; ``standard``: an id or
         ``id@edition``; ``since``/``until``: bounds on the evaluation date (``as_of``), inclusive."""
-        where, params = ["1"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if county:
-            where.append("(county_code = ? OR instr(county_name, ?) > 0)")
+            where.append(f"(county_code = ? OR {self.CONTAINS})")
             params += [county, county]
         if standard:
             sid, _, edition = standard.partition("@")
@@ -328,38 +356,48 @@ class Ledger:
         if stage:
             where.append("stage = ?")
             params.append(stage)
-        sql = f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM records WHERE {' AND '.join(where)} ORDER BY seq"
+        sql = f"SELECT {', '.join(ENTRY_COLUMNS)} FROM records WHERE {' AND '.join(where)} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        for row in self.conn.execute(sql, params):
-            yield _entry_of(row)
+        for row in self._iterate(sql, params):
+            yield entry_of(row)
 
+    def rows(self, *, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Stored records rows (:data:`ROW_COLUMNS` order) with ``seq > after``, in seq order."""
+        return self._iterate(f"SELECT {', '.join(ROW_COLUMNS)} FROM records WHERE seq > ? ORDER BY seq", (after,))
+
+    def standard_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Stored standards rows: (sha256, standard_id, edition, content), by sha256."""
+        return self._iterate("SELECT sha256, standard_id, edition, content FROM standards ORDER BY sha256")
+
+    @once_more
     def find(self, decision_id: str) -> Entry:
         """The entry of a decision id, or of a unique prefix of at least 8 hex digits."""
         ref = decision_id.strip().lower()
         if len(ref) < 8 or any(c not in "0123456789abcdef" for c in ref):
             raise LedgerError(f"{decision_id!r} is not a decision id", hint="give the id (or at least its first 8 hex digits)")
-        rows = self.conn.execute(
-            f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM records WHERE decision_id >= ? AND decision_id < ? LIMIT 6",
-            (ref, ref + "g"),
-        ).fetchall()
+        rows = list(self._iterate(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM records WHERE decision_id >= ? AND decision_id < ? "
+            "ORDER BY decision_id LIMIT 6", (ref, ref + "g")))
         if not rows:
-            raise LedgerError(f"no decision {decision_id} in the ledger", file=str(self.path))
+            raise LedgerError(f"no decision {decision_id} in the ledger", file=self.location)
         if len(rows) > 1:
-            raise LedgerError(f"{decision_id} is ambiguous", file=str(self.path),
-                              hint="candidates: " + ", ".join(r[1] for r in rows[:5]))
-        return _entry_of(rows[0])
+            raise LedgerError(f"{decision_id} is ambiguous", file=self.location,
+                              hint="candidates: " + ", ".join(str(r[1]) for r in rows[:5]))
+        return entry_of(rows[0])
 
+    @once_more
     def get(self, decision_id: str) -> EvaluationRecord:
         """The self-contained record of a decision (body, standard content, created_at, chain)."""
         entry = self.find(decision_id)
-        body_text, content_text = self.conn.execute(
+        found = self._one(
             "SELECT r.body, s.content FROM records r LEFT JOIN standards s ON s.sha256 = r.standard_sha256 "
-            "WHERE r.seq = ?", (entry.seq,)
-        ).fetchone()
+            "WHERE r.seq = ?", (entry.seq,))
+        assert found is not None  # the row find() just read: the ledger is append-only
+        body_text, content_text = found
         if content_text is None:
             raise LedgerError(f"record {entry.decision_id}: its standard content {entry.standard_sha256} is missing",
-                              file=str(self.path), hint="run: standards-kernel ledger verify")
+                              file=self.location, hint="run: standards-kernel ledger verify")
         body = exact_json(body_text)
         content = exact_json(content_text)
         chain = {"seq": entry.seq, "prev_hash": entry.prev_hash, "entry_hash": entry.entry_hash}
@@ -369,10 +407,7 @@ class Ledger:
 
     # -- verifying ------------------------------------------------------------------------------
 
-    def triggers_missing(self) -> list[str]:
-        found = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        return [t for t in TRIGGERS if t not in found]
-
+    @once_more
     def verify(self, *, expect_head: str | None = None) -> Verification:
         """Recompute every hash and the chain in one streaming pass; stop at the first problem.
 
@@ -380,19 +415,24 @@ class Ledger:
         hash noted earlier (e.g. printed by a previous verify), which must still be in the chain;
         it is what detects a ledger truncated at the end, which a chain alone cannot show.
         """
+        with self._snapshot():
+            return self._verify(expect_head)
+
+    def _verify(self, expect_head: str | None) -> Verification:
         warnings = tuple(f"trigger {t} is missing: someone has altered the schema" for t in self.triggers_missing())
         good_standards: set[str] = set()
         n_standards = 0
-        for sha, text in self.conn.execute("SELECT sha256, content FROM standards ORDER BY sha256"):
+        for sha, _, _, text in self.standard_rows():
             n_standards += 1
             if hashlib.sha256(str(text).encode("utf-8")).hexdigest() != sha:
                 changed = Problem("standard changed", f"the stored content of standard {sha} does not match its hash")
                 return Verification(0, n_standards, GENESIS, changed, warnings)
-            good_standards.add(sha)
-        expected_seq, prev, head_seen, checked = 1, GENESIS, expect_head is None, 0
-        sql = f"SELECT {', '.join(_ENTRY_COLUMNS)}, body FROM records ORDER BY seq"
-        for row in self.conn.execute(sql):
-            entry, body_text = _entry_of(row[:-1]), row[-1]
+            good_standards.add(str(sha))
+        # The empty chain's head (64 zeros) begins every chain: it is always "still there".
+        expected_seq, prev, head_seen, checked = 1, GENESIS, expect_head in (None, GENESIS), 0
+        sql = f"SELECT {', '.join(ENTRY_COLUMNS)}, body FROM records ORDER BY seq"
+        for row in self._iterate(sql):
+            entry, body_text = entry_of(row[:-1]), row[-1]
             problem = self._check_row(entry, body_text, expected_seq, prev, good_standards)
             if problem is not None:
                 return Verification(checked, n_standards, prev, problem, warnings)
@@ -420,7 +460,7 @@ class Ledger:
         if entry_hash(e.prev_hash, e.record_sha256, e.created_at) != e.entry_hash:
             return problem("content changed", "the entry hash does not match (created_at, record hash or prev_hash altered)")
         if e.prev_hash != prev:
-            where = self.conn.execute("SELECT seq, decision_id FROM records WHERE entry_hash = ?", (e.prev_hash,)).fetchone()
+            where = self._one("SELECT seq, decision_id FROM records WHERE entry_hash = ?", (e.prev_hash,))
             if where is not None:
                 return problem("order changed", f"it was chained after seq {where[0]} (decision {where[1]}), "
                                f"but sits after seq {e.seq - 1}")
@@ -433,8 +473,7 @@ class Ledger:
         inner = check_body(body)
         if inner:
             return problem("content changed", "; ".join(inner))
-        for column, path in INDEX_COLUMNS:
-            want = _text(_dig(body, path))
+        for column, want in zip((c for c, _ in INDEX_COLUMNS), index_values(body)):
             if getattr(e, column) != want:
                 return problem("content changed", f"column {column} says {getattr(e, column)!r}, the record says {want!r}")
         if e.standard_sha256 not in standards:
@@ -442,42 +481,9 @@ class Ledger:
         return None
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error; a busy ledger is a clear error."""
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn, self.path = conn, path
-
-    def __enter__(self) -> None:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise LedgerError(f"cannot lock the ledger for writing: {error}", file=str(self.path),
-                              hint=f"another process held it for more than {BUSY_TIMEOUT_S:.0f} s") from None
-
-    def __exit__(self, kind: object, error: object, tb: object) -> None:
-        if kind is None:
-            try:
-                self.conn.execute("COMMIT")
-                return
-            except sqlite3.DatabaseError as exc:
-                self.conn.execute("ROLLBACK")
-                raise LedgerError(f"cannot commit to the ledger: {exc}", file=str(self.path)) from None
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
-        if isinstance(error, sqlite3.DatabaseError):
-            raise LedgerError(f"the ledger refused the write: {error}", file=str(self.path)) from None
-
-
-def _statements(script: str) -> list[str]:
-    """Split the schema into statements (triggers contain ``;`` inside BEGIN … END)."""
-    statements, current = [], ""
-    for line in script.strip().splitlines():
-        current += line + "\n"
-        if sqlite3.complete_statement(current):
-            statements.append(current.strip())
-            current = ""
-    return statements
+def index_values(body: Any) -> list[str]:
+    """The :data:`INDEX_COLUMNS` values of a record body, as stored."""
+    return [_text(_dig(body, path)) for _, path in INDEX_COLUMNS]
 
 
 def _dig(data: Any, path: tuple[str, ...]) -> Any:

@@ -1,4 +1,7 @@
-"""The audit commands: ``ledger verify|list|show``, ``replay``, ``diff``; and ``evaluate --record``.
+"""The audit commands: ``ledger verify|list|show|copy|init``, ``replay``, ``diff``; and ``evaluate --record``.
+
+``--ledger`` (or ``$STANDARDS_KERNEL_LEDGER``) names a SQLite file (a path or ``sqlite:PATH``) or a
+PostgreSQL database (``postgresql://…``); every command works the same on both.
 
 Exit codes follow the CLI's: 0 intact / identical / same; 1 a check that did not pass (a ledger
 that does not verify, a replay that differs, two records that differ); 2 bad input.
@@ -18,11 +21,12 @@ import attrs
 from .options import date_arg
 from ...kernel.formats import canonical_json
 from ...audit.decision import Decision
-from ...audit.ledger import ENV_LEDGER, Entry, Ledger, LedgerError, default_ledger_path
+from ...audit.ledger import ENV_LEDGER, Entry, Ledger, LedgerError, default_ledger_path, ledger_target, shown
 from ...audit.records import EvaluationRecord, read_record_file, record_evaluation
 from ...audit.replay import SECTIONS, diff_records, replay, show
 
-LEDGER_HELP = f"ledger file (default: ${ENV_LEDGER}, else $XDG_DATA_HOME or ~/.local/share, /standards-kernel/ledger.sqlite3)"
+LEDGER_HELP = (f"ledger file, or postgresql://… URL (default: ${ENV_LEDGER}, else $XDG_DATA_HOME or ~/.local/share, "
+               "/standards-kernel/ledger.sqlite3)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,14 +34,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions = ledger.add_subparsers(metavar="ACTION")
 
     verify = actions.add_parser("verify", help="recompute every hash and the chain; exit 1 at the first bad record")
-    verify.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    verify.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     verify.add_argument("--expect-head", metavar="HASH",
                         help="an entry hash noted earlier that must still be in the chain (detects truncation)")
     verify.add_argument("--format", choices=("text", "json"), default="text")
     verify.set_defaults(handler=cmd_verify)
 
     listing = actions.add_parser("list", help="list records, oldest first")
-    listing.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    listing.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     listing.add_argument("--county", help="county code, or part of its name")
     listing.add_argument("--standard", help="standard id or id@edition")
     listing.add_argument("--from", dest="since", type=date_arg, metavar="DATE", help="evaluation date (as_of) on or after")
@@ -49,22 +53,31 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
     show_cmd = actions.add_parser("show", help="print one record as a self-contained record file")
     show_cmd.add_argument("decision_id", help="decision id (or a unique prefix of at least 8 hex digits)")
-    show_cmd.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    show_cmd.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     show_cmd.add_argument("--no-chain", action="store_true",
                           help="leave out the record's place in this ledger (seq and hashes), for a file kept elsewhere")
     show_cmd.set_defaults(handler=cmd_show)
+    copy = actions.add_parser("copy", help="copy a ledger to another (SQLite ⇄ PostgreSQL), rows and hashes as they are")
+    copy.add_argument("source", metavar="SRC", help="the ledger to copy: a file or a postgresql:// URL")
+    copy.add_argument("target", metavar="DST", help="a new (or empty) ledger, or an interrupted copy of SRC")
+    copy.add_argument("--batch", type=int, default=1000, help="records per transaction (default 1000)")
+    copy.set_defaults(handler=cmd_copy)
+
+    init = actions.add_parser("init", help="create an empty ledger (e.g. in PostgreSQL, as the database owner)")
+    init.add_argument("target", metavar="LEDGER", help="a file or a postgresql:// URL")
+    init.set_defaults(handler=cmd_init)
     ledger.set_defaults(handler=lambda args: _usage(ledger))
 
     run = commands.add_parser("replay", help="re-evaluate a record with its recorded standard; exit 1 if it differs")
     run.add_argument("record", help="decision id (looked up in the ledger) or a record file (.json)")
-    run.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    run.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.set_defaults(handler=cmd_replay)
 
     diff = commands.add_parser("diff", help="compare two records: inputs, indicators, points, grade, vetoes")
     diff.add_argument("a", help="decision id or record file")
     diff.add_argument("b", help="decision id or record file")
-    diff.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
+    diff.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     diff.add_argument("--all", action="store_true", help="also list the other differences of the trace")
     diff.add_argument("--format", choices=("text", "json"), default="text")
     diff.set_defaults(handler=cmd_diff)
@@ -76,8 +89,23 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 
-def ledger_path(args: argparse.Namespace) -> Path:
-    return Path(args.ledger) if getattr(args, "ledger", None) else default_ledger_path()
+def ledger_path(args: argparse.Namespace) -> Path | str:
+    """The ledger the command names: a path, or a PostgreSQL URL (text)."""
+    return ledger_target(args.ledger) if getattr(args, "ledger", None) else default_ledger_path()
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """The database errors a hand-altered schema raises, from whichever backend is loaded."""
+    errors: list[type[Exception]] = [sqlite3.DatabaseError]
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors.append(psycopg.Error)
+    return tuple(errors)
+
+
+def first_line(error: BaseException) -> str:
+    """PostgreSQL's messages go on with the statement and a caret: the first line says it."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> Ledger:
@@ -109,12 +137,12 @@ def record_for_cli(args: argparse.Namespace, decision: Decision) -> Entry:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    path = ledger_path(args)
+    path = shown(ledger_path(args))
     with _open(args) as ledger:
         try:
             result = ledger.verify(expect_head=args.expect_head)
-        except sqlite3.DatabaseError as error:  # a table or column removed by hand
-            print(f"ledger {path}: NOT intact: the schema was altered: {error}")
+        except database_errors() as error:  # a table or column removed by hand
+            print(f"ledger {path}: NOT intact: the schema was altered: {first_line(error)}")
             return 1
     for warning in result.warnings:
         print(f"standards-kernel: warning: {warning}", file=sys.stderr)
@@ -143,11 +171,32 @@ def _reading(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except sqlite3.DatabaseError as error:
-            raise LedgerError(f"cannot read the ledger: {error}", file=str(ledger_path(args)),
+        except database_errors() as error:
+            raise LedgerError(f"cannot read the ledger: {first_line(error)}", file=shown(ledger_path(args)),
                               hint="run: standards-kernel ledger verify") from None
 
     return run
+
+
+@_reading
+def cmd_copy(args: argparse.Namespace) -> int:
+    from ...audit.ledger_copy import copy_ledger
+
+    if args.batch < 1:
+        raise LedgerError(f"--batch must be at least 1, not {args.batch}")
+    with Ledger(ledger_target(args.source)) as source, Ledger(ledger_target(args.target), create=True) as target:
+        done = copy_ledger(source, target, batch=args.batch)
+    kept = f" ({done.kept} were there already)" if done.kept else ""
+    print(f"copied {done.copied} records and {done.standards} standard contents from {source.location} "
+          f"to {target.location}{kept}; both verify, head {done.head}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    with Ledger(ledger_target(args.target), create=True) as ledger:
+        count = ledger.count()
+    print(f"ledger {ledger.location}: ready, {count} record{'s' if count != 1 else ''}")
+    return 0
 
 
 @_reading
@@ -190,7 +239,11 @@ def load_record(ref: str, args: argparse.Namespace) -> EvaluationRecord:
     if ref.lower().endswith(".json") or Path(ref).is_file():
         return read_record_file(ref)
     with _open(args) as ledger:
-        return ledger.get(ref)
+        try:
+            return ledger.get(ref)
+        except database_errors() as error:  # a schema altered by hand: a clear error for every caller
+            raise LedgerError(f"cannot read the ledger: {first_line(error)}", file=ledger.location,
+                              hint="run: standards-kernel ledger verify") from None
 
 
 @_reading
