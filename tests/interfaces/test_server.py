@@ -366,7 +366,8 @@ def test_a_streamed_batch_past_the_limit_ends_with_a_413_line(server: Server) ->
 
 
 def test_record_then_fetch_then_replay(server: Server) -> None:
-    response = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG))
+    response = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG),
+                                  headers={"content-type": "application/json"})
     assert response.status_code == 201, response.text
     decision = response.headers["standards-kernel-decision-id"]
     assert response.headers["location"] == f"/v1/records/{decision}"
@@ -384,7 +385,8 @@ def test_record_then_fetch_then_replay(server: Server) -> None:
     assert data["ledger"]["seq"] >= 1
     assert server.client.get(f"/v1/records/{decision[:8]}").json()["decision_id"] == decision
 
-    again = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG))
+    again = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG),
+                                  headers={"content-type": "application/json"})
     assert again.headers["standards-kernel-decision-id"] == decision  # the same evaluation, the same decision
     assert again.json()["decision_id"] == decision
 
@@ -396,7 +398,8 @@ def test_record_then_fetch_then_replay(server: Server) -> None:
 
 
 def test_the_record_is_the_cli_record_file(server: Server, tmp_path: Path) -> None:
-    response = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG))
+    response = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG),
+                                  headers={"content-type": "application/json"})
     record_file = tmp_path / "record.json"
     record_file.write_bytes(server.client.get(response.headers["location"]).content)
     replayed = cli("replay", str(record_file))
@@ -411,7 +414,8 @@ def test_unknown_records(server: Server) -> None:
 
 def test_without_a_ledger_recording_is_a_409() -> None:
     with running_server() as bare:
-        problem(bare.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG)),
+        problem(bare.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG),
+                                  headers={"content-type": "application/json"}),
                 409, "ledger-not-configured")
         problem(bare.client.get("/v1/records/0123456789abcdef"), 409, "ledger-not-configured")
         assert bare.client.get("/v1/health").json()["ledger"] is False

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import shutil
 import subprocess
+import sys
 import typing
 from decimal import Decimal
 from importlib import resources
@@ -111,7 +114,8 @@ def test_the_headers_a_recorded_evaluation_sends_are_the_declared_ones(server: S
     declared = document["paths"]["/v1/evaluations"]["post"]["responses"]["201"]["headers"]
     assert {"Location", "Standards-Kernel-Decision-Id", "Standards-Kernel-Standard",
             "Standards-Kernel-Standard-Sha256", VERSION} <= set(declared)
-    response = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG))
+    response = server.client.post("/v1/evaluations", params={"record": "true"}, content=submission_json(YUANJIANG),
+                                  headers={"content-type": "application/json"})
     assert response.status_code == 201, response.text
     for name, header in declared.items():
         assert schema_validator(document, header["schema"]).is_valid(response.headers[name]), name
@@ -222,9 +226,11 @@ def test_the_curl_example_of_the_docs_runs_as_written(server: Server, tmp_path: 
     doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     section = doc[doc.index("### Scoring one submission"):]
     block = section[section.index("```sh\n") + 6:section.index("```", section.index("```sh\n") + 6)]
-    assert "curl" in block and "http://127.0.0.1:8000" in block
+    assert "curl" in block and "http://127.0.0.1:8000" in block and "standards-kernel convert" in block
+    shutil.copy(YUANJIANG, tmp_path / YUANJIANG.name)  # the reader's own submission file
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # standards-kernel
     run = subprocess.run(["bash", "-euo", "pipefail", "-c", block.replace("http://127.0.0.1:8000", server.url)],
-                         cwd=tmp_path, capture_output=True, check=False)
+                         cwd=tmp_path, capture_output=True, check=False, env={**os.environ, "PATH": path})
     assert run.returncode == 0, run.stderr
     code, printed = cli_main("evaluate", str(YUANJIANG), "--format", "json")
     assert code == 0 and run.stdout.decode("utf-8") == printed.rstrip("\n")

@@ -20,7 +20,6 @@ from ...kernel.formats import printable
 
 from ...reporting.text import render_text
 from ...audit.decision import decide
-from ...kernel.submission import read_submission
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Modules that add their own subcommands: each has ``register(subparsers)``. One module per
 #: concern keeps the commands of plugins, audit and the server apart.
-COMMAND_MODULES: tuple[str, ...] = ("plugins", "audit", "batch", "report", "server", "authoring", "shipped")
+COMMAND_MODULES: tuple[str, ...] = ("plugins", "audit", "batch", "report", "server", "authoring", "shipped",
+                                   "convert")
 
 
 
@@ -92,12 +92,15 @@ def resolve_standard(ref: str | None, as_of: dt.date | None, *, from_submission:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    submission = read_submission(args.submission)
+    from ...kernel.completeness import check as check_complete, read_file
+
+    submission, issues = read_file(args.submission)  # every invalid value at once, not the first
     as_of = args.as_of or submission.as_of
     if args.standard:
         standard = resolve_standard(args.standard, as_of)
     else:
         standard = resolve_standard(submission.standard, as_of, from_submission=True)
+    check_complete(submission, standard, issues=issues)  # every missing or invalid input in one error
     decision = decide(submission, standard, as_of=as_of)  # the one road: evaluation and its analysis
     decision_id = None
     if args.ledger and not args.record:

@@ -26,7 +26,6 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Tag
 from litestar.params import Parameter
 from litestar.plugins.attrs import AttrsSchemaPlugin
-from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from ...version import __version__
@@ -34,6 +33,8 @@ from ...errors import KernelError
 from ...kernel.formats import canonical_json, exact_json
 from ...kernel.registry import Registry, default_registry
 from . import models
+from .assets import asset
+from .guard import Permissions, middleware
 from .problems import EXCEPTION_HANDLERS, PROBLEM_TYPES, ApiProblem, kernel_problem, problem_data
 from .problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from .routes import (HEADER_DECISION, HEADER_STANDARD, HEADER_STANDARD_SHA256, JSON, NDJSON, ROUTES, SCHEMA_JSON,
@@ -43,6 +44,8 @@ from .service import ServerConfig, Service
 
 ENV_CONFIG = "STANDARDS_KERNEL_SERVER_CONFIG"
 HEADER_VERSION = "Standards-Kernel-Version"
+HEADER_WORKER = "Standards-Kernel-Worker"
+WORKER = str(os.getpid())
 log = logging.getLogger("standards_kernel.interfaces.server")
 ASSETS = resources.files("standards_kernel.interfaces.server") / "assets"
 
@@ -58,7 +61,9 @@ the `Standards-Kernel-Version` header; errors are RFC 9457 problem details namin
 async def _stamp_version(message: Message, scope: Scope) -> None:
     """Every response names the kernel that produced it, errors and 404s included."""
     if message["type"] == "http.response.start":
-        MutableScopeHeaders.from_message(message)[HEADER_VERSION] = __version__
+        headers = MutableScopeHeaders.from_message(message)
+        headers[HEADER_VERSION] = __version__
+        headers[HEADER_WORKER] = WORKER  # which worker process answered (several serve one port)
 
 
 class OpenAPIDocument(JsonRenderPlugin):
@@ -88,7 +93,8 @@ STANDARD_HEADERS = {
     HEADER_STANDARD_SHA256: _string("sha256 of the standard's canonical content", pattern="^[0-9a-f]{64}$"),
 }
 HEADERS: dict[tuple[str, str], dict[str, Any]] = {
-    ("*", "*"): {HEADER_VERSION: _string("the version of the kernel that answered", minLength=1)},
+    ("*", "*"): {HEADER_VERSION: _string("the version of the kernel that answered", minLength=1),
+                 HEADER_WORKER: _string("the process id of the worker that answered", pattern="^[0-9]+$")},
     ("evaluate", "200"): STANDARD_HEADERS,
     ("evaluate", "201"): {**STANDARD_HEADERS, HEADER_DECISION: DECISION_HEADER,
                           "Location": _string("the record's address, /v1/records/{decision_id}",
@@ -128,13 +134,33 @@ def complete_document(generated: dict[str, Any], standards: list[Any],
     }
     for operation in operations(doc):
         op_id = operation["operationId"]
+        add_refusals(operation)
         for status, answer in operation["responses"].items():
             headers = answer.setdefault("headers", {})
             headers.clear()  # Litestar's own header entries have no schema (invalid in OpenAPI 3.1)
             for key in (("*", "*"), (op_id, status)):
                 headers.update(copy.deepcopy(HEADERS.get(key, {})))
         add_examples(operation, (examples or {}).get(op_id, {}))
+    from .routes import declare_contract  # provenance headers, 503s, links (routes.py owns them)
+
+    declare_contract(doc)
     return doc
+
+
+#: The guard's refusals (guard.py), by status: every operation may meet a 403 (a loopback server
+#: answers to loopback host names only; writes from another origin); the recording ones 401 and 415.
+REFUSALS = {"401": "Recording needs the API token (Authorization: Bearer)",
+            "403": "Another web origin, or a host name a loopback server does not answer to",
+            "415": "A recording request that is not application/json (UTF-8)"}
+RECORDING_OPERATIONS = ("evaluate", "evaluateBatch")
+
+
+def add_refusals(operation: dict[str, Any]) -> None:
+    statuses = ("401", "403", "415") if operation["operationId"] in RECORDING_OPERATIONS else ("403",)
+    for status in statuses:
+        operation["responses"].setdefault(status, {
+            "description": REFUSALS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 
 
 def operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -272,7 +298,9 @@ def problem_type_data(slug: str) -> dict[str, Any]:
 # --- the app -----------------------------------------------------------------------------------
 
 
-def create_app(config: ServerConfig | None = None, *, registry: Registry | None = None) -> Litestar:
+def create_app(config: ServerConfig | None = None, *, registry: Registry | None = None,
+               permissions: Permissions | None = None) -> Litestar:
+    """The app; ``permissions`` (guard.py) default to a loopback server without a token."""
     config = config or ServerConfig()
     svc = Service(registry or default_registry(), config)
     svc.standards  # build every standard now, not on the first request  # noqa: B018
@@ -287,11 +315,9 @@ def create_app(config: ServerConfig | None = None, *, registry: Registry | None 
               Tag(name="records", description="the ledger of recorded evaluations, and replay"),
               Tag(name="service", description="health and problem types")],
     )
-    assets = Path(str(ASSETS))
     return Litestar(
-        route_handlers=[*ROUTES, index, docs_page, problem_type,
-                        create_static_files_router(path="/docs/assets", directories=[assets],
-                                                   include_in_schema=False)],
+        route_handlers=[*ROUTES, index, docs_page, problem_type, asset],
+        middleware=[middleware(permissions or Permissions())],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[_stamp_version],
         openapi_config=openapi,
@@ -302,22 +328,33 @@ def create_app(config: ServerConfig | None = None, *, registry: Registry | None 
     )
 
 
-def config_from_env() -> ServerConfig:
-    raw = os.environ.get(ENV_CONFIG)
+def config_from_text(raw: str | None) -> tuple[ServerConfig, Permissions]:
+    """The configuration :func:`config_to_text` wrote (the default one for None or "")."""
     if not raw:
-        return ServerConfig()
+        return ServerConfig(), Permissions()
     data = json.loads(raw)
+    from ...audit.ledger import is_postgres_url
+
     ledger = data.get("ledger")
-    return ServerConfig(ledger=Path(ledger) if ledger else None, max_body_bytes=int(data["max_body_bytes"]))
+    config = ServerConfig(ledger=(ledger if is_postgres_url(ledger) else Path(ledger)) if ledger else None,
+                          max_body_bytes=int(data["max_body_bytes"]))
+    return config, Permissions.from_data(data.get("permissions", {}))
 
 
-def config_to_env(config: ServerConfig) -> str:
-    return json.dumps({"ledger": str(config.ledger) if config.ledger else None, "max_body_bytes": config.max_body_bytes})
+def config_to_text(config: ServerConfig, permissions: Permissions | None = None) -> str:
+    """The configuration as JSON, for worker processes (the token only as its SHA-256)."""
+    return json.dumps({"ledger": str(config.ledger) if config.ledger else None, "max_body_bytes": config.max_body_bytes,
+                       "permissions": (permissions or Permissions()).to_data()})
+
+
+def app_from_config(raw: str | None) -> Litestar:
+    config, permissions = config_from_text(raw)
+    return create_app(config, permissions=permissions)
 
 
 def app_from_env() -> Litestar:
-    """The factory uvicorn calls in each worker."""
-    return create_app(config_from_env())
+    """A factory for ``uvicorn --factory``: the configuration from ``STANDARDS_KERNEL_SERVER_CONFIG``."""
+    return app_from_config(os.environ.get(ENV_CONFIG))
 
 
 __all__ = ["create_app", "app_from_env", "ServerConfig", "service"]

@@ -19,7 +19,8 @@ import sys
 import types
 import typing
 from decimal import Decimal
-from typing import Any, Literal, Mapping, Union
+from fractions import Fraction
+from typing import Any, Iterable, Literal, Mapping, Union
 
 import attrs
 
@@ -236,9 +237,17 @@ def ref(name: str) -> dict[str, Any]:
 
 def json_type(tp: Any, *, nullable: bool = True) -> dict[str, Any]:
     """The JSON Schema of a kernel field type as the canonical result writes it."""
-    named = {Decimal: "Decimal", m.Label: "ResultLabel", m.Check: "ResultCheck"}
+    from ...analysis.gaps.model import Fix, Target
+    from ...analysis.plan import Change, Repair
+
+    named = {Decimal: "Decimal", Fraction: "Decimal", m.Label: "ResultLabel", m.Check: "ResultCheck",
+             Fix: "ResultFix", Target: "ResultTarget", Repair: "ResultRepair", Change: "ResultChange"}
+    if tp is Any:
+        return ref("ResultValue") if not nullable else {"anyOf": [ref("ResultValue"), {"type": "null"}]}
     if tp in named:
         return ref(named[tp])
+    if attrs.has(tp) and tp.__module__.startswith("standards_kernel.analysis"):
+        return ref("Result" + tp.__name__)  # analysis_schemas() names each of its models so
     simple = {str: {"type": "string"}, Expression: {"type": "string"}, bool: {"type": "boolean"},
               int: {"type": "integer"}, dt.date: {"type": "string", "format": "date"}}
     if tp in simple:
@@ -271,7 +280,8 @@ def part(description: str, keys: Mapping[str, tuple[dict[str, Any], bool]]) -> d
 
 
 def _citation_keys() -> dict[str, tuple[dict[str, Any], bool]]:
-    return {name: of(m.Citation, name, WHEN_SET) for name in ("source", "status", "locator", "note")}
+    # every field of the kernel's Citation: kernel/result.py writes each one that has a value
+    return {name: of(m.Citation, name, WHEN_SET) for name in fields_of(m.Citation)}
 
 
 def result_schemas() -> dict[str, dict[str, Any]]:
@@ -323,7 +333,72 @@ def result_schemas() -> dict[str, dict[str, Any]]:
             "grade": of(m.Rule, "grade", WHEN_SET), "value": of(RuleResult, "value", WHEN_SET),
             "limit": of(RuleResult, "limit", WHEN_SET), "failed_units": of(RuleResult, "failed_units", WHEN_SET),
             **_citation_keys(), "origin": of(m.Rule, "origin", WHEN_SET)}),
+        **analysis_schemas(),
     }
+
+
+def model_part(cls: type, description: str, always: Iterable[str], *,
+               written: Mapping[str, tuple[dict[str, Any], bool]] | None = None,
+               renamed: Mapping[str, str] | None = None, internal: Iterable[str] = ()) -> dict[str, Any]:
+    """The named schema of an attrs class as the analysis writes it: every field of ``cls`` (so a
+    field the model gains appears at once), typed from the field's type, present ``always`` or
+    only when it has a value; ``written`` gives keys whose written form differs from the field
+    (a fraction's ``<key>_exact``, a computed key), ``renamed`` field → key, and ``internal`` the
+    fields that are never written."""
+    hints, always, renamed, skip = _hints(cls), set(always), dict(renamed or {}), set(internal)
+    keys: dict[str, tuple[dict[str, Any], bool]] = {}
+    for field in attrs.fields(cls):
+        if field.name in skip:
+            continue
+        key = renamed.get(field.name, field.name)
+        keys[key] = of(cls, field.name, key in always) if field.name in hints else ({}, False)
+    keys.update(written or {})
+    return part(description, keys)
+
+
+def analysis_schemas() -> dict[str, dict[str, Any]]:
+    """The named schemas of the result's ``gaps`` and ``next_grade``, from the analysis's attrs
+    models (analysis.gaps.model: Gap, Target, Fix, Held; analysis.plan: NextGrade, Repair,
+    Change) as analysis/gaps/data.py and plan.plan_to_data write them: a fraction is a decimal
+    (rounded toward the side that clears the gap) plus, when it does not terminate,
+    ``<key>_exact`` as ``p/q``."""
+    from ...analysis.gaps import model as gm
+    from ...analysis.plan import Change, NextGrade, Repair
+
+    exact = ({"type": "string", "pattern": r"^-?[0-9]+/[0-9]+$",
+              "description": "the exact fraction p/q, when the decimal beside it does not terminate"}, WHEN_SET)
+    detail = ({"type": "object", "description": "how a target or fix was worked out (e.g. a CV's mean and "
+               "contributors)", "additionalProperties": {"anyOf": [
+                   ref("ResultValue"), {"type": "null"},
+                   {"type": "array", "items": {"type": "object", "additionalProperties": {
+                       "anyOf": [ref("ResultFix"), ref("ResultValue"), {"type": "null"}]}}}]}}, WHEN_SET)
+    schemas = {
+        "ResultGap": model_part(gm.Gap, "a failed gate, a triggered veto, or a scored item below full points, "
+                                "and what closes it", ("id", "kind", "indicator", "closable", "targets"),
+                                written={"effect": ({"type": "string"}, WHEN_SET),
+                                         "shortfall": (ref("Decimal"), WHEN_SET)}),
+        "ResultTarget": model_part(gm.Target, "what one indicator (of the county, or of one school or township) "
+                                   "must become", ("indicator", "value", "relation", "closable"),
+                                   written={"required": (ref("ResultValue"), WHEN_SET), "required_exact": exact,
+                                            "detail": detail}),
+        "ResultFix": model_part(gm.Fix, "one change of one quantity that makes a target hold by itself",
+                                ("name", "kind", "current", "relation", "required"), internal=("type",),
+                                written={"required_exact": exact, "change": (ref("Decimal"), ALWAYS),
+                                         "change_exact": exact, "whole": (ref("Decimal"), WHEN_SET),
+                                         "detail": detail}),
+        "ResultNextGrade": model_part(NextGrade, "the smallest set of repairs that lifts the grade, checked by "
+                                      "re-evaluation", ("from", "to", "status"),
+                                      renamed={"current": "from", "target": "to"},
+                                      internal=("candidates", "evaluated")),
+        "ResultRepair": model_part(Repair, "one gap's repair: the values set", ("gap", "by", "changes")),
+        "ResultChange": model_part(Change, "one value set: a county input, a school's or township's field, "
+                                   "or an indicator", ("where", "name", "relation", "value")),
+    }
+    held = getattr(gm, "Held", None)
+    if held is not None:  # an input a target reads and no fix moves, stated as context
+        schemas["ResultHeld"] = model_part(held, held.__doc__.split(".")[0] if held.__doc__ else "held input",
+                                           ("name", "value", "reason"))
+    return schemas
 
 
 #: The result's keys typed by the named parts.
@@ -336,10 +411,46 @@ RESULT_PARTS: dict[str, dict[str, Any]] = {
     "areas": {"type": "object", "additionalProperties": ref("ResultArea")},
     "parameters": {"type": "object", "additionalProperties": ref("ResultParameter")},
     "sources": {"type": "object", "additionalProperties": ref("ResultSource")},
+    "gaps": {"type": "array", "items": ref("ResultGap")},
+    "next_grade": ref("ResultNextGrade"),
 }
 
 
 # --- records --------------------------------------------------------------------------------
+
+
+def record_schemas() -> dict[str, dict[str, Any]]:
+    """The record's hashed body as a named schema (audit/records.py writes it; ``check_body`` holds
+    it to exactly these keys): the plugins as the registry's PluginInfo, the submission in its
+    canonical form, the standard used and the canonical result."""
+    from ...audit.records import BODY_KEYS, FORMAT
+    from ...kernel.registry import PluginInfo
+    from ...kernel.submission import STAGES
+
+    hints = _hints(PluginInfo)
+    plugin = {f.name: (json_type(hints[f.name]), ALWAYS) for f in attrs.fields(PluginInfo)}
+    hex64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    keys: dict[str, tuple[dict[str, Any], bool]] = {
+        "format": ({"const": FORMAT}, ALWAYS),
+        "kernel_version": ({"type": "string"}, ALWAYS),
+        "plugins": ({"type": "array", "items": ref("RecordPlugin")}, ALWAYS),
+        "functions": ({"type": "array", "items": {"type": "string"}}, ALWAYS),
+        "submission": (ref("Submission"), ALWAYS),
+        "submission_sha256": (hex64, ALWAYS),
+        "standard": (part("the standard used, and the reference it was asked by", {
+            "id": ({"type": "string"}, ALWAYS), "edition": ({"type": "string"}, ALWAYS),
+            "sha256": (hex64, ALWAYS), "requested": ({"type": "string"}, ALWAYS)}), ALWAYS),
+        "as_of": ({"type": "string", "format": "date"}, ALWAYS),
+        "stage": ({"anyOf": [{"enum": list(STAGES)}, {"type": "null"}]}, ALWAYS),
+        "evaluator": ({"anyOf": [{"type": "string"}, {"type": "null"}]}, ALWAYS),
+        # a record kept from an earlier release may hold a result of an earlier form
+        "result": ({"anyOf": [ref("EvaluationResult"), {"type": "object", "description": "an earlier result"}]},
+                   ALWAYS),
+    }
+    assert set(keys) == set(BODY_KEYS), "records.BODY_KEYS changed: type the new key here"
+    return {"RecordPlugin": part("a plugin of the process that evaluated", plugin),
+            "RecordBody": part("the hashed body of an evaluation record", keys)}
+
 
 if typing.TYPE_CHECKING:
     Record: typing.TypeAlias = EvaluationRecord  # to the type checker, the twin is the record it mirrors

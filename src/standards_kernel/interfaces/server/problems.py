@@ -3,8 +3,9 @@
 Every error the API returns is one of the problem types below, each with a stable ``type`` URI
 (``/problems/<slug>``, served by the API with its description), the HTTP status, a ``detail``
 saying what is wrong, and where it applies the ``path`` of the offending field in the submission
-(``schools[3].students``) and a ``hint``. Kernel errors map by kind: a bad submission is 422, an
-unknown standard 404; framework errors (unknown route, bad query parameter, body too large) are
+(``schools[3].students``) and a ``hint``. Kernel errors map by kind: a bad submission is 422 (with
+``errors`` listing every missing or invalid input when there are several), an unknown standard
+404, a ledger database out of reach 503 with ``Retry-After``; framework errors (unknown route, bad query parameter, body too large) are
 rewritten into the same shape. Anything else is a bug: 500, logged with its traceback, and the
 response says no more than that.
 """
@@ -12,7 +13,7 @@ response says no more than that.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import attrs
 from litestar import Request, Response
@@ -20,6 +21,8 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from ...version import __version__
 from ...errors import KernelError, PluginError, StandardError, StandardNotFound, SubmissionError
+from ...audit import ledger
+from ...kernel.completeness import IncompleteSubmission
 from ...kernel.formats import canonical_json
 
 MEDIA_TYPE = "application/problem+json"
@@ -43,8 +46,20 @@ PROBLEM_TYPES: dict[str, ProblemType] = {p.slug: p for p in (
                 "The body is not JSON (or not NDJSON, one JSON value per line), is empty, is not UTF-8, "
                 "or holds a value JSON cannot carry exactly (NaN, Infinity, a number with thousands of "
                 "digits). line and column point into the body."),
+    ProblemType("malformed-request", 400, "Malformed HTTP request",
+                "The request is not valid HTTP/1.1 (its request line, a header, or its framing), or its "
+                "head is too large: the server's HTTP layer refused it before any endpoint saw it."),
     ProblemType("invalid-parameter", 400, "Invalid query or path parameter",
                 "A query or path parameter does not have the expected form; path names it."),
+    ProblemType("token-required", 401, "Token required",
+                "Recording needs the server's API token (Authorization: Bearer TOKEN): a server that "
+                "listens beyond loopback, or that has a token configured, records only for its holder."),
+    ProblemType("forbidden-origin", 403, "Forbidden origin",
+                "The request comes from another web origin (Origin, Sec-Fetch-Site), or names a host "
+                "a loopback server does not answer to (Host): a web page elsewhere may not write here."),
+    ProblemType("unsupported-media-type", 415, "Unsupported media type",
+                "A request that records must say what it sends: Content-Type application/json "
+                "(UTF-8), or NDJSON for a batch."),
     ProblemType("unknown-standard", 404, "Unknown standard",
                 "No installed standard has that id, that edition, or an edition in force on the date."),
     ProblemType("unknown-record", 404, "Unknown record",
@@ -63,11 +78,26 @@ PROBLEM_TYPES: dict[str, ProblemType] = {p.slug: p for p in (
                 "The submission validates but cannot be scored under this standard: the standard is "
                 "not in force on the evaluation date, or a formula meets a value it cannot compute with "
                 "(a division by zero, a number out of range)."),
+    ProblemType("ledger-unavailable", 503, "Ledger unavailable",
+                "The ledger's database cannot be reached just now (recording, records and replay need "
+                "it). Try again after the seconds Retry-After gives; recording the same evaluation again "
+                "is safe: it has the same decision id, and the ledger keeps the first record."),
     ProblemType("standard-unavailable", 500, "Standard unavailable",
                 "An installed standard or plugin is broken; the server's operator must fix it."),
     ProblemType("internal-error", 500, "Internal server error",
                 "A bug in the server. The error is logged; please report it with the request."),
 )}
+
+
+@attrs.frozen
+class ProblemItem:
+    """One of several problems of one submission (``errors`` of an ``invalid-submission``)."""
+
+    path: str  # the field: data.panel_scores.government, schools[3].teachers
+    problem: Literal["missing", "invalid"]
+    detail: str
+    expected: str | None = None  # what the field holds: its type, label and unit
+    hint: str | None = None
 
 
 @attrs.frozen
@@ -85,15 +115,17 @@ class Problem:
     line: int | None = None  # in the request body (malformed JSON / NDJSON)
     column: int | None = None
     index: int | None = None  # which submission of a batch
+    errors: list[ProblemItem] | None = None  # every missing or invalid input, when there are several kinds
 
 
 class ApiProblem(Exception):
     """Raised by handlers to answer with a problem of a known type."""
 
-    def __init__(self, slug: str, detail: str, **extra: Any) -> None:
+    def __init__(self, slug: str, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.kind = PROBLEM_TYPES[slug]
         self.detail = detail
+        self.headers = dict(headers or {})
         self.extra = {k: v for k, v in extra.items() if v is not None}
 
 
@@ -109,8 +141,21 @@ def problem_data(slug: str, detail: str, *, instance: str | None = None, **extra
     return data
 
 
+#: The ledger's "database unreachable, try later" error (a PostgreSQL ledger's outage).
+LEDGER_UNAVAILABLE: type[KernelError] | None = getattr(ledger, "LedgerUnavailable", None)
+#: Seconds a client should wait before retrying while the ledger is unavailable.
+RETRY_AFTER_S = 5
+
+
 def kernel_problem(error: KernelError) -> ApiProblem:
     """The problem for a kernel error: its message, field path, line and hint."""
+    if isinstance(error, IncompleteSubmission):
+        return ApiProblem("invalid-submission", error.message, path=error.path, hint=error.hint,
+                          errors=[issue.to_dict() for issue in error.issues])
+    if LEDGER_UNAVAILABLE is not None and isinstance(error, LEDGER_UNAVAILABLE):
+        log.warning("ledger unavailable: %s", error)
+        return ApiProblem("ledger-unavailable", "the ledger cannot be reached just now; try again shortly",
+                          hint=f"retry after {RETRY_AFTER_S} seconds", headers={"Retry-After": str(RETRY_AFTER_S)})
     if isinstance(error, StandardNotFound):
         slug = "unknown-standard"
     elif isinstance(error, (StandardError, PluginError)):
@@ -131,7 +176,7 @@ def response(problem: ApiProblem, request: Request | None = None, headers: Mappi
         content=canonical_json(data).encode("utf-8"),
         status_code=problem.kind.status,
         media_type=MEDIA_TYPE,
-        headers=dict(headers or {}),
+        headers={**problem.headers, **(headers or {})},
     )
 
 

@@ -7,6 +7,7 @@ build themselves, so that no framework encoder ever touches a number. The return
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any, AsyncIterator
 
@@ -22,6 +23,7 @@ from ...version import __version__
 from ...kernel.formats import canonical_json
 from . import models
 from .bodies import is_ndjson, ndjson_lines, parse_json
+from .offload import off_loop
 from .problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from .problems import ApiProblem, Problem, problem_data
 from .service import Scored, Service
@@ -32,6 +34,8 @@ SCHEMA_JSON = "application/schema+json"
 HEADER_STANDARD = "Standards-Kernel-Standard"
 HEADER_STANDARD_SHA256 = "Standards-Kernel-Standard-Sha256"
 HEADER_DECISION = "Standards-Kernel-Decision-Id"
+HEADER_PLUGIN = "Standards-Kernel-Standard-Plugin"
+HEADER_PLUGINS = "Standards-Kernel-Plugins"
 
 
 def service(request: Request) -> Service:
@@ -42,7 +46,9 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     descriptions = {
         400: "Malformed body or invalid parameter", 404: "Unknown standard or record",
         409: "The server keeps no ledger", 413: "Body over the server's limit",
-        422: "Invalid submission (path names the field) or not evaluable",
+        422: "Invalid submission (path names the field; errors lists every missing or invalid input) "
+             "or not evaluable",
+        503: "The ledger's database cannot be reached just now: retry after Retry-After seconds",
     }
     return {s: ResponseSpec(data_container=Problem, description=descriptions[s], media_type=PROBLEM_MEDIA_TYPE,
                             generate_examples=False) for s in statuses}
@@ -56,11 +62,11 @@ def json_response(content: bytes | str, *, status: int = 200, media_type: str = 
 
 # Query parameters shared by the evaluation endpoints.
 StandardParam = Parameter(
-    query="standard", required=False, max_length=200,
+    required=False, max_length=200,  # the query parameter ``standard`` (named by the argument)
     description="Standard id (the edition in force on the evaluation date) or id@edition; "
                 "default: the submission's evaluation.standard",
 )
-AsOfParam = Parameter(query="as_of", required=False,
+AsOfParam = Parameter(required=False,
                       description="Evaluation date YYYY-MM-DD; default: the submission's evaluation.as_of")
 
 
@@ -122,7 +128,9 @@ def get_schema(
 
 
 def evaluation_headers(scored: Scored) -> dict[str, str]:
-    return {HEADER_STANDARD: scored.standard.key, HEADER_STANDARD_SHA256: scored.standard.sha256}
+    """Provenance: the standard edition (and its content hash) and the plugins that answered."""
+    return {HEADER_STANDARD: scored.standard.key, HEADER_STANDARD_SHA256: scored.standard.sha256,
+            HEADER_PLUGIN: scored.plugin, HEADER_PLUGINS: scored.plugins}
 
 
 @post("/v1/evaluations", tags=["evaluations"], summary="Score one submission", operation_id="evaluate",
@@ -134,20 +142,21 @@ def evaluation_headers(scored: Scored) -> dict[str, str]:
                   "headers) and the same canonical result, byte for byte.",
       status_code=200, responses={201: ResponseSpec(data_container=models.RecordedEvaluation,
                                                     description="Scored and recorded", generate_examples=False),
-                                  **problems(400, 404, 409, 413, 422)})
+                                  **problems(400, 404, 409, 413, 422, 503)})
 async def evaluate_one(
     request: Request,
     standard: str | None = StandardParam,
     as_of: dt.date | None = AsOfParam,
-    record: bool = Parameter(query="record", default=False, description="append the evaluation to the ledger"),
+    record: bool = Parameter(default=False, description="append the evaluation to the ledger"),
 ) -> Response[models.EvaluationResult]:
     svc = service(request)
-    data = parse_json(await request.body())
-    scored = svc.score(data, standard=standard, as_of=as_of)
+    body = await request.body()
+    # Parsing and scoring are CPU work: off the event loop, in one turn of the worker's thread (offload.py).
+    scored = await off_loop(lambda: svc.score(parse_json(body), standard=standard, as_of=as_of))
     headers = evaluation_headers(scored)
     if not record:
         return json_response(scored.text, headers=headers)
-    entry = svc.record(scored, requested=standard or scored.evaluation.submission.standard)
+    entry = await off_loop(svc.record, scored, requested=standard or scored.evaluation.submission.standard)
     headers[HEADER_DECISION] = entry.decision_id
     headers["Location"] = record_location(entry.decision_id)
     return json_response(recorded_body(entry.decision_id, scored.text), status=201, headers=headers)
@@ -188,13 +197,13 @@ async def evaluate_batch(
             raise HTTPException(status_code=413)
         items: AsyncIterator[bytes] = _ndjson_items(svc, request, standard, as_of)
     else:
-        data = parse_json(await request.body())
+        data = await off_loop(parse_json, await request.body())
         if not isinstance(data, list):
             raise ApiProblem("invalid-submission", f"expected a JSON list of submissions, got {_kind(data)}",
                              hint="POST one submission to /v1/evaluations, or send NDJSON "
                                   "(Content-Type: application/x-ndjson)")
         items = _list_items(svc, data, standard, as_of)
-    return DuplexStream(_framed(items, as_array), media_type=media_type)
+    return DuplexStream(_framed(items, as_array), media_type=media_type, headers={HEADER_PLUGINS: svc.all_plugins()})
 
 
 class _DuplexASGIStream(ASGIStreamingResponse):
@@ -237,7 +246,7 @@ def _problem_line(problem: ApiProblem, index: int) -> bytes:
 
 async def _list_items(svc: Service, data: list[Any], standard: str | None, as_of: dt.date | None) -> AsyncIterator[bytes]:
     for index, item in enumerate(data):
-        yield _item(svc, item, index, standard, as_of)
+        yield await off_loop(_item, svc, item, index, standard, as_of)
 
 
 async def _ndjson_items(svc: Service, request: Request, standard: str | None,
@@ -250,7 +259,7 @@ async def _ndjson_items(svc: Service, request: Request, standard: str | None,
             except ApiProblem as problem:
                 yield _problem_line(problem, index)
             else:
-                yield _item(svc, data, index, standard, as_of)
+                yield await off_loop(_item, svc, data, index, standard, as_of)
             index += 1
     except HTTPException as error:  # the body grew past the limit after the stream had started
         if error.status_code != 413:
@@ -280,11 +289,12 @@ async def _framed(items: AsyncIterator[bytes], as_array: bool) -> AsyncIterator[
      description="The self-contained record file (as `standards-kernel ledger show` prints it): the "
                  "submission, the standard's content and hash, the versions, the canonical result and the "
                  "ledger chain fields.",
-     responses=problems(400, 404, 409), operation_id="getRecord", sync_to_thread=False)
-def get_record(request: Request, decision_id: str = Parameter(description="decision id (32 hex digits, or a "
-                                                                          "unique prefix of at least 8)",
-                                                              max_length=64)) -> Response[models.Record]:
-    record = service(request).find_record(decision_id)
+     responses=problems(400, 404, 409, 503), operation_id="getRecord")
+async def get_record(request: Request, decision_id: str = Parameter(description="decision id (32 hex digits, or a "
+                                                                                "unique prefix of at least 8)",
+                                                                    max_length=64)) -> Response[models.Record]:
+    # The ledger is used from the evaluation thread only (a SQLite connection belongs to its thread).
+    record = await off_loop(service(request).find_record, decision_id)
     return json_response(record.to_file_text(), headers={HEADER_DECISION: record.decision_id})
 
 
@@ -292,12 +302,13 @@ def get_record(request: Request, decision_id: str = Parameter(description="decis
       description="Re-evaluates the record with its own recorded standard content on its recorded date and "
                   "compares the result byte for byte (kernel_version aside); `identical` says whether it "
                   "matched and `differences` lists every field that did not.",
-      status_code=200, responses=problems(400, 404, 409), operation_id="replayRecord", sync_to_thread=False)
-def replay_record(request: Request, decision_id: str = Parameter(description="decision id", max_length=64)
-                  ) -> Response[models.ReplayResult]:
+      status_code=200, responses=problems(400, 404, 409, 503), operation_id="replayRecord")
+async def replay_record(request: Request, decision_id: str = Parameter(description="decision id", max_length=64)
+                        ) -> Response[models.ReplayResult]:
     svc = service(request)
-    record = svc.find_record(decision_id)
-    return json_response(canonical_json(replay_data(svc, record)), headers={HEADER_DECISION: record.decision_id})
+    record = await off_loop(svc.find_record, decision_id)  # in the thread that uses the ledger
+    replayed = await off_loop(replay_data, svc, record)
+    return json_response(canonical_json(replayed), headers={HEADER_DECISION: record.decision_id})
 
 
 def replay_data(svc: Service, record: Any) -> dict[str, Any]:
@@ -307,3 +318,68 @@ def replay_data(svc: Service, record: Any) -> dict[str, Any]:
 
 
 ROUTES = [health, list_standards, get_standard, get_schema, evaluate_one, evaluate_batch, get_record, replay_record]
+
+
+# --- the contract's parts the framework does not write -----------------------------------------
+
+
+def _header(description: str, **schema: Any) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": {"type": "string", **schema}}
+
+
+PLUGIN_TOKEN = r"[^ ,]+ [^ ,/]+/[^ ,]+"
+PROVENANCE_HEADERS = {
+    HEADER_PLUGIN: _header("the plugin that contributed the standard: `name distribution/version`",
+                           pattern=f"^({PLUGIN_TOKEN}|none)$"),
+    HEADER_PLUGINS: _header("every plugin loaded by the process that answered (as its records list them), "
+                            "comma-separated `name distribution/version`", pattern=f"^({PLUGIN_TOKEN}(, )?)*$"),
+}
+#: operationId → statuses that carry the provenance headers
+PROVENANCE = {"evaluate": ("200", "201"), "evaluateBatch": ("200",)}
+SCHEMA_LINK = {"operationId": "getSubmissionSchema",
+               "description": "the JSON Schema of a submission for the standard that answered (or was asked for)"}
+LINKS: dict[tuple[str, str], dict[str, Any]] = {
+    ("evaluate", "200"): {"submissionSchema": {**SCHEMA_LINK, "parameters": {
+        "ref": f"$response.header.{HEADER_STANDARD}"}}},
+    ("evaluate", "201"): {
+        "submissionSchema": {**SCHEMA_LINK, "parameters": {"ref": f"$response.header.{HEADER_STANDARD}"}},
+        "record": {"operationId": "getRecord", "parameters": {"decision_id": "$response.body#/decision_id"},
+                   "description": "the record just appended to the ledger"},
+        "replay": {"operationId": "replayRecord", "parameters": {"decision_id": "$response.body#/decision_id"},
+                   "description": "replay the record just appended"}},
+    ("evaluate", "422"): {"submissionSchema": {**SCHEMA_LINK, "parameters": {"ref": "$request.query.standard"}}},
+    ("getRecord", "200"): {"replay": {"operationId": "replayRecord",
+                                      "parameters": {"decision_id": "$response.body#/decision_id"}}},
+}
+
+
+def declare_contract(doc: dict[str, Any]) -> None:
+    """What the OpenAPI document must say beyond the framework's: the provenance headers of a
+    scored evaluation, Retry-After on every 503, links between operations (the per-standard
+    submission schema from evaluate, the record from a recorded evaluation), and where the
+    per-standard schema of a request body is; the record's body typed. Runs last on the
+    completed document."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    if "EvaluationRecord" in schemas:
+        schemas.update(models.record_schemas())
+        schemas["EvaluationRecord"]["properties"]["body"] = {"$ref": "#/components/schemas/RecordBody"}
+    for item in doc["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            op_id = operation["operationId"]
+            for status, answer in operation.get("responses", {}).items():
+                headers = answer.setdefault("headers", {})
+                if status in PROVENANCE.get(op_id, ()):
+                    wanted = PROVENANCE_HEADERS if op_id == "evaluate" else {HEADER_PLUGINS: PROVENANCE_HEADERS[HEADER_PLUGINS]}
+                    headers.update(copy.deepcopy(wanted))
+                if status == "503":
+                    headers["Retry-After"] = _header("seconds to wait before trying again", pattern="^[0-9]+$")
+                if (op_id, status) in LINKS:
+                    answer["links"] = copy.deepcopy(LINKS[(op_id, status)])
+            body = operation.get("requestBody")
+            if op_id in ("evaluate", "evaluateBatch") and body is not None:
+                body["description"] = (body.get("description", "") + "; the schema here admits the inputs of "
+                                       "every installed standard, and GET /v1/standards/{ref}/schema "
+                                       "(operationId getSubmissionSchema) gives the exact one for a standard: "
+                                       "which inputs it reads and requires").lstrip("; ")

@@ -10,24 +10,28 @@ accepts nested objects (``{"students": {"primary": 3}}``), which the kernel flat
 indicators and of formulas outside ``if``/``and``/``or`` (a formula with a published fallback
 needs either its inputs or the fallback), the fields a unit filter reads, and the fields read
 for every unit of an unfiltered unit set (for a segment view, of every school that has students
-in that segment). Everything the standard reads is listed under ``x-read-by``.
+in that segment). Everything the standard reads is listed under ``x-read-by``; what it reads is
+worked out by :class:`standards_kernel.kernel.completeness.Reads`, the same facts the API's 422
+lists missing inputs by.
+
+Families of names (``panel_scores.*``) are ``patternProperties``, which code generators drop; so
+every object with patterns also has a typed ``additionalProperties`` and a ``propertyNames`` that
+keeps the set of valid submissions as it was (:func:`_generator_friendly`), and the schema for
+all installed standards lists each family member a standard reads as a property of its own.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from ...kernel import model as m
-from ...kernel.segments import SEGMENTS, VIEW_NAMES, field_for
-from ...kernel.expressions import Expression, Node
+from ...kernel.completeness import Reads
+from ...kernel.segments import SEGMENTS
 from ...kernel.submission import HEADER_KEYS, STAGES
 from ...kernel.vocabulary import lookup, vocabulary
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SYNTHESISED = set(VIEW_NAMES)  # names a segment view adds (see kernel.segments.segment_view)
-BASE_LEVEL = {"schools": "school", "townships": "township"}
 
 # Numbers as text: the exact form a client should send to keep every digit (no exponent).
 _DECIMAL = r"^\s*[+-]?[0-9]+(\.[0-9]+)?\s*$"
@@ -71,118 +75,7 @@ def value_schema(spec: m.InputSpec) -> dict[str, Any]:
     return schema
 
 
-# --- what a standard reads -----------------------------------------------------------------
-
-
-def always_read(node: Node) -> set[str]:
-    """Names read on every evaluation of the formula (``if`` and ``and``/``or`` may skip a part)."""
-    if node.kind == "name":
-        return {str(node.value)}
-    if node.kind == "call" and node.value == "if":
-        return always_read(node.args[0])
-    if node.kind == "op" and node.value in ("and", "or"):
-        return always_read(node.args[0])
-    found: set[str] = set()
-    for arg in node.args:
-        found |= always_read(arg)
-    return found
-
-
-class Reads:
-    """What a standard reads from a submission, by level, and what it reads on every path."""
-
-    def __init__(self, standard: m.Standard) -> None:
-        self.std = standard
-        self.by: dict[str, dict[str, set[str]]] = {lvl: defaultdict(set) for lvl in ("county", "school", "township")}
-        self.county_required: set[str] = set()
-        self.county_alternatives: list[tuple[set[str], str]] = []  # (formula inputs, published fallback)
-        # (level, segment or None) -> fields read for every unit of that level (and segment)
-        self.unit_required: dict[tuple[str, str | None], set[str]] = defaultdict(set)
-        for unit in standard.units.values():
-            if unit.where is not None:
-                self.unit_reads(unit, unit.where.names, f"units.{unit.id}.where",
-                                required=always_read(unit.where.tree))
-        for ind in standard.indicators.values():
-            if ind.level == "county":
-                self.county_indicator(ind)
-            else:
-                self.unit_indicator(ind, standard.units[ind.level])
-
-    def computed(self, name: str) -> bool:
-        return name in self.std.parameters or name in self.std.indicators
-
-    def county_indicator(self, ind: m.Indicator) -> None:
-        if ind.input is not None:
-            self.read("county", [ind.input], ind.id)
-            self.county_required.add(ind.input)
-        if ind.formula is not None:
-            names = {n for n in ind.formula.names if not self.computed(n)}
-            self.read("county", names, ind.id)
-            always = {n for n in always_read(ind.formula.tree) if not self.computed(n)}
-            if ind.fallback_input is not None:
-                self.read("county", [ind.fallback_input], ind.id)
-                self.county_alternatives.append((always, ind.fallback_input))
-            else:
-                self.county_required |= always
-        for expr in self.other_expressions(ind):
-            self.read("county", [n for n in expr.names if not self.computed(n)], ind.id)
-        if ind.aggregate is not None:
-            unit = self.std.units[ind.aggregate.over]
-            fields = [n for n in (ind.aggregate.of, ind.aggregate.weight) if n and not self.computed(n)]
-            self.unit_reads(unit, fields, ind.id, required=set(fields))
-
-    def unit_indicator(self, ind: m.Indicator, unit: m.UnitSet) -> None:
-        names: set[str] = set()
-        always: set[str] = set()
-        if ind.input is not None:
-            names.add(ind.input)
-            always.add(ind.input)
-        if ind.formula is not None:
-            names |= ind.formula.names
-            if ind.fallback_input is None:
-                always |= always_read(ind.formula.tree)
-            else:
-                names.add(ind.fallback_input)
-        for expr in self.other_expressions(ind):
-            names |= expr.names
-        names = {n for n in names if not self.computed(n)}
-        self.unit_reads(unit, names, ind.id, required={n for n in always if not self.computed(n)})
-
-    @staticmethod
-    def other_expressions(ind: m.Indicator) -> Iterable[Expression]:
-        if ind.check is not None:
-            yield ind.check.limit
-        if ind.scoring is not None:
-            for expr in (ind.scoring.target, ind.scoring.when):
-                if expr is not None:
-                    yield expr
-
-    def unit_reads(self, unit: m.UnitSet, names: Iterable[str], by: str, *, required: set[str]) -> None:
-        level = BASE_LEVEL[unit.base]
-        for name in names:
-            if unit.segment is not None and name in SYNTHESISED:
-                if name != "students":
-                    continue
-                field = field_for("students", unit.segment)
-            else:
-                field = self.field_of(level, name, unit.segment)
-            self.by[level][field].add(by)
-            # A filter may leave a unit out, so only an unfiltered set (or the filter's own names)
-            # makes a field necessary for every unit.
-            if name in required and (unit.where is None or by.startswith("units.")):
-                self.unit_required[(level, unit.segment)].add(field)
-
-    def field_of(self, level: str, name: str, segment: str | None) -> str:
-        if segment is not None and self.spec(level, field_for(name, segment)) is not None:
-            return field_for(name, segment)
-        return name
-
-    def spec(self, level: str, name: str) -> m.InputSpec | None:
-        return lookup(level, name, self.std.inputs)
-
-    def read(self, level: str, names: Iterable[str], by: str) -> None:
-        for name in names:
-            self.by[level][name].add(by)
+# --- what a standard reads: kernel.completeness.Reads (the same facts the 422 lists) --------
 
 
 # --- the schema ----------------------------------------------------------------------------
@@ -226,6 +119,35 @@ def _object(entries: dict[str, dict[str, Any]], patterns: dict[str, dict[str, An
     return result
 
 
+def _generator_friendly(schema: Any) -> Any:
+    """The same schema, readable by code generators that ignore ``patternProperties``.
+
+    openapi-python-client (and others) drop every name a ``patternProperties`` entry admits, so a
+    generated client would silently lose ``panel_scores.*``, ``events.*``, ``levels.*`` and
+    ``funding.*``. Each object with patterns therefore also says what any further name holds
+    (``additionalProperties``: the union of the pattern's value schemas, which generators keep as a
+    typed mapping), and ``propertyNames`` admits only the listed names and the patterns' names, so
+    the set of valid submissions is exactly what it was."""
+    if isinstance(schema, list):
+        return [_generator_friendly(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _generator_friendly(value) if key not in ("enum", "const", "required") else value
+           for key, value in schema.items()}
+    patterns = out.get("patternProperties")
+    if patterns and out.get("additionalProperties") is False:
+        values: list[Any] = []
+        for value in patterns.values():
+            if value not in values:
+                values.append(value)
+        out["additionalProperties"] = values[0] if len(values) == 1 else {"anyOf": values}
+        names: list[dict[str, Any]] = [{"pattern": pattern} for pattern in patterns]
+        if out.get("properties"):
+            names.insert(0, {"enum": list(out["properties"])})
+        out["propertyNames"] = names[0] if len(names) == 1 else {"anyOf": names}
+    return out
+
+
 def requirement(name: str) -> dict[str, Any]:
     """The schema that ``name`` is present, flat or nested at any dot."""
     options: list[dict[str, Any]] = [{"required": [name]}]
@@ -238,7 +160,10 @@ def _all_present(names: Iterable[str]) -> list[dict[str, Any]]:
     return [requirement(n) for n in sorted(names)]
 
 
-def _level_object(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | None) -> dict[str, Any]:
+def _level_object(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | None,
+                  known: Iterable[str] = ()) -> dict[str, Any]:
+    """``known``: further names to list explicitly (those of ``prefix.*`` patterns that installed
+    standards read), so that a generated client has a typed field for each."""
     entries: dict[str, dict[str, Any]] = {}
     patterns: dict[str, dict[str, Any]] = {}
     for name, spec in vocabulary()[level].items():
@@ -256,11 +181,16 @@ def _level_object(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | 
                 base = patterns.get(name.rsplit(".", 1)[0])
             if base is not None:
                 entries[name] = {**base, "x-read-by": sorted(by)}
+    for name in sorted(known):
+        head = name.rsplit(".", 1)[0]
+        if name not in entries and "." in name and head in patterns:
+            entries[name] = patterns[head]
     return _object(entries, patterns)
 
 
-def _unit_schema(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | None) -> dict[str, Any]:
-    schema = _level_object(level, inputs, reads)
+def _unit_schema(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | None,
+                 known: Iterable[str] = ()) -> dict[str, Any]:
+    schema = _level_object(level, inputs, reads, known)
     schema["properties"]["id"] = {**schema["properties"]["id"], "minLength": 1, "pattern": r"\S"}
     schema["required"] = ["id"]
     conditions: list[dict[str, Any]] = []
@@ -287,9 +217,12 @@ def submission_schema(standard: m.Standard | None = None, *, standards: Iterable
     (the vocabulary and the own inputs of them all)."""
     reads = Reads(standard) if standard is not None else None
     inputs: dict[str, m.InputSpec] = dict(standard.inputs) if standard is not None else {}
+    known: dict[str, set[str]] = {"county": set(), "school": set(), "township": set()}
     if standard is None:
         for other in standards:
             inputs.update(other.inputs)
+            for level, names in Reads(other).by.items():
+                known[level] |= set(names)
     header: dict[str, dict[str, Any]] = {
         "county": {name: {"type": "string"} for name in sorted(HEADER_KEYS["county"])},
         "evaluation": {
@@ -304,7 +237,7 @@ def submission_schema(standard: m.Standard | None = None, *, standards: Iterable
     evaluation: dict[str, Any] = {"type": "object", "properties": header["evaluation"], "additionalProperties": False}
     if standard is not None:
         evaluation["required"] = ["as_of"]
-    data = _level_object("county", inputs, reads)
+    data = _level_object("county", inputs, reads, known["county"])
     if reads is not None:
         needed = _all_present(reads.county_required)
         for formula_inputs, fallback in reads.county_alternatives:
@@ -317,8 +250,8 @@ def submission_schema(standard: m.Standard | None = None, *, standards: Iterable
         "county": {"type": "object", "properties": header["county"], "additionalProperties": False},
         "evaluation": evaluation,
         "data": data,
-        "schools": {"type": "array", "items": _unit_schema("school", inputs, reads)},
-        "townships": {"type": "array", "items": _unit_schema("township", inputs, reads)},
+        "schools": {"type": "array", "items": _unit_schema("school", inputs, reads, known["school"])},
+        "townships": {"type": "array", "items": _unit_schema("township", inputs, reads, known["township"])},
     }
     schema: dict[str, Any] = {
         "$schema": SCHEMA_DIALECT,
@@ -346,4 +279,4 @@ def submission_schema(standard: m.Standard | None = None, *, standards: Iterable
         if reads and any(reads.unit_required.get(("township", s)) for s in (None, *SEGMENTS)):
             required.append("townships")
         schema["required"] = required
-    return schema
+    return _generator_friendly(schema)

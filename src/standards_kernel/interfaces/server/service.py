@@ -3,7 +3,8 @@
 Standards are looked up in the registry by id or ``id@edition`` only: a reference that looks like
 a path is never opened (the CLI may load a standard file; a network client may not). Every
 listing and schema is computed once per process: the installed standards do not change while the
-server runs.
+server runs. Before a submission is scored, kernel.completeness collects every missing or invalid
+input, so that one 422 lists them all.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from ...kernel.formats import canonical_json
 from ...kernel.model import Standard
 from ...kernel.registry import Registry
 from ...audit.decision import Decision, decide
-from ...kernel.submission import Submission, submission_from_data
+from ...kernel.completeness import IncompleteSubmission, Issue, read_data
+from ...kernel.completeness import check as check_complete
+from ...kernel.submission import Submission
 from . import models
 from .problems import ApiProblem, kernel_problem
 from .schema import submission_schema
@@ -37,7 +40,7 @@ REF = re.compile(r"[a-z0-9][a-z0-9_.-]*(@[A-Za-z0-9][A-Za-z0-9_.+-]*)?")
 class ServerConfig:
     """How the server runs: the ledger for ``?record=true`` and /v1/records, the body limit."""
 
-    ledger: Path | None = None
+    ledger: Path | str | None = None  # a SQLite file, or a PostgreSQL URL (audit.ledger)
     max_body_bytes: int = 8 * 1024 * 1024
 
 
@@ -48,6 +51,8 @@ class Scored:
     standard: Standard
     decision: Decision
     text: str
+    plugin: str = ""  # the plugin that contributed the standard, as "name distribution/version"
+    plugins: str = ""  # every plugin of the process (as a record lists them), comma-separated
 
     @property
     def evaluation(self) -> Evaluation:
@@ -123,38 +128,63 @@ class Service:
 
     # -- evaluations ----------------------------------------------------------------------------
 
-    def submission(self, data: Any, *, index: int | None = None) -> Submission:
+    def submission(self, data: Any, *, index: int | None = None) -> tuple[Submission, list[Issue]]:
+        """The submission, and every invalid value it had (left out of it; see kernel.completeness)."""
         if isinstance(data, list):
             raise ApiProblem("invalid-submission", "expected one submission (a JSON object), got a list",
                              hint="POST several to /v1/evaluations/batch", index=index)
         try:
-            return submission_from_data(data, file="<request>")
+            return read_data(data, file="<request>")
         except KernelError as error:
             raise _with_index(kernel_problem(error), index) from None
         except ApiProblem as problem:
             raise _with_index(problem, index) from None
 
     def score(self, data: Any, *, standard: str | None, as_of: dt.date | None, index: int | None = None) -> Scored:
-        """Score one submission (parsed JSON data), as ``standards-kernel evaluate`` does."""
-        submission = self.submission(data, index=index)
+        """Score one submission (parsed JSON data), as ``standards-kernel evaluate`` does: every
+        missing or invalid input is answered in one problem before anything is evaluated."""
+        submission, issues = self.submission(data, index=index)
         date = as_of or submission.as_of
         ref = standard or submission.standard
         try:
+            if issues and (ref is None or date is None):
+                raise IncompleteSubmission(issues)
             if ref is None:
                 raise SubmissionError("no standard given", path="evaluation.standard",
                                       hint="name it in evaluation.standard or with ?standard=ID")
             if date is None:
                 raise SubmissionError("no evaluation date", path="evaluation.as_of",
                                       hint="give evaluation.as_of in the submission or ?as_of=YYYY-MM-DD")
-            chosen = self.resolve(ref, date)
+            try:
+                chosen = self.resolve(ref, date)
+            except StandardNotFound:
+                if issues:  # the values are wrong whatever the standard: say so first, as before
+                    raise IncompleteSubmission(issues) from None
+                raise
+            check_complete(submission, chosen, issues=issues)
             decision = decide(submission, chosen, as_of=date)  # the one road, as the CLI and batch take it
-            return Scored(chosen, decision, decision.to_json())
+            return Scored(chosen, decision, decision.to_json(), *self.provenance(chosen))
         except KernelError as error:
             raise _with_index(kernel_problem(error), index) from None
         except (ArithmeticError, RecursionError) as error:
             # A number far outside what the kernel computes with (e.g. 1E+999999999): bad input.
             raise ApiProblem("cannot-evaluate", f"a value is out of the range the kernel computes with "
                              f"({type(error).__name__})", hint="check the magnitudes of the numbers", index=index) from None
+
+    def provenance(self, standard: Standard) -> tuple[str, str]:
+        """Which plugin answered with ``standard``, and every plugin loaded (name distribution/version)."""
+        owner = self.registry.plugin_of(standard.key)
+        return (self._plugin_token(owner) if owner else "none"), self.all_plugins()
+
+    def all_plugins(self) -> str:
+        """Every plugin of this process, as a record lists them: ``name distribution/version, …``."""
+        return ", ".join(self._plugin_token(n) for n in sorted(self.registry.plugins))
+
+    def _plugin_token(self, name: str) -> str:
+        info = self.registry.plugins.get(name)
+        if info is None:
+            return name
+        return f"{name} {info.distribution.replace(' ', '-')}/{info.version or 'unknown'}"
 
     # -- records --------------------------------------------------------------------------------
 
