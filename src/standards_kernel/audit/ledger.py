@@ -422,10 +422,21 @@ class Ledger:
         warnings = tuple(f"trigger {t} is missing: someone has altered the schema" for t in self.triggers_missing())
         good_standards: set[str] = set()
         n_standards = 0
-        for sha, _, _, text in self.standard_rows():
+        meta = {str(k): str(v) for k, v in self._iterate("SELECT key, value FROM meta ORDER BY key")}
+        if meta.get("format") != FORMAT or set(meta) != {"format", "created_at"} \
+                or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", meta.get("created_at", "")):
+            # created_at is the one field no hash covers: informational, checked for shape only
+            changed = Problem("meta changed", f"the ledger's meta table is not as written: {sorted(meta.items())}")
+            return Verification(0, 0, GENESIS, changed, warnings)
+        for sha, standard_id, edition, text in self.standard_rows():
             n_standards += 1
             if hashlib.sha256(str(text).encode("utf-8")).hexdigest() != sha:
                 changed = Problem("standard changed", f"the stored content of standard {sha} does not match its hash")
+                return Verification(0, n_standards, GENESIS, changed, warnings)
+            header = _standard_header(str(text))
+            if header != (standard_id, edition):
+                changed = Problem("standard changed", f"the row of standard {sha} names {standard_id}@{edition}, "
+                                  f"its content {header[0]}@{header[1]}")
                 return Verification(0, n_standards, GENESIS, changed, warnings)
             good_standards.add(str(sha))
         # The empty chain's head (64 zeros) begins every chain: it is always "still there".
@@ -479,6 +490,15 @@ class Ledger:
         if e.standard_sha256 not in standards:
             return problem("standard changed", f"its standard content {e.standard_sha256} is not in the ledger")
         return None
+
+
+def _standard_header(text: str) -> tuple[Any, Any]:
+    """(id, edition) from a stored standard's canonical content (None, None when unreadable)."""
+    try:
+        header = exact_json(text).get("standard", {})
+    except (ValueError, AttributeError):
+        return None, None
+    return (header.get("id"), header.get("edition")) if isinstance(header, dict) else (None, None)
 
 
 def index_values(body: Any) -> list[str]:
