@@ -33,6 +33,7 @@ import threading
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -190,6 +191,9 @@ def main() -> None:
     parser.add_argument("--workdir", default="/tmp/standards-kernel-national-bench")
     parser.add_argument("--sample", type=int, default=100, help="counties timed in-process (step 5)")
     parser.add_argument("--keep", action="store_true", help="keep the results files")
+    parser.add_argument("--memory-schools", type=int, default=10000,
+                        help="then one county of this many schools: peak memory of the kernel's worker and of the "
+                        "baseline (0: skip)")
     args = parser.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -216,11 +220,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     reference: str | None = None
     first_results: Path | None = None
+    runs: dict[int, tuple[float, float]] = {}
     for n in jobs:
         out = work / f"results-jobs{n}.ndjson"
         command = [sys.executable, "-m", "standards_kernel", "evaluate-batch", str(data), "--standard",
                    args.standard, "--out", str(out), "--jobs", str(n), "--restart"]
         seconds, cpu, sampler, _ = timed_process(command)
+        runs[n] = (seconds, cpu)
         digest = sha256_file(out)
         reference = reference or digest
         same = "reference" if digest == reference and first_results is None else (
@@ -244,6 +250,13 @@ def main() -> None:
     compared, disagree, worst = agreement(first_results, base)
     print(f"\nagreement with the baseline: {compared} counties, {disagree} disagreements; "
           f"largest relative difference of a coefficient {worst:.1E}")
+    if 1 in runs:
+        print(f"\nwhole processes, same file: kernel --jobs 1 / baseline = {runs[1][0] / seconds:.2f}× wall, "
+              f"{runs[1][1] / cpu:.2f}× CPU (each from its NDJSON input to its results file)")
+        for n, (wall, _) in sorted(runs.items()):
+            if n != 1:
+                print(f"kernel --jobs {n}: {runs[1][0] / wall:.2f}× the rate of --jobs 1 (wall; load average now "
+                      f"{os.getloadavg()[0]:.1f})")
 
     lines = []
     with data.open(encoding="utf-8") as stream:
@@ -268,9 +281,34 @@ def main() -> None:
     print(f"- baseline: compute {base_eval * 1000:.2f} ms (its JSON parsing: {base_parse * 1000:.2f} ms)")
     print(f"- ratio kernel / baseline: evaluate alone {kernel_eval / base_eval:.1f}×; "
           f"check + evaluate + full trace + JSON {kernel_total / base_eval:.1f}×")
+    if args.memory_schools:
+        memory(work, standard, args)
     if not args.keep:
         for n in jobs:
             (work / f"results-jobs{n}.ndjson").unlink(missing_ok=True)
+
+
+def memory(work: Path, standard: Any, args: argparse.Namespace) -> None:
+    """Peak memory of one county of ``--memory-schools`` schools: the kernel's batch worker and the
+    baseline, each a fresh process reading the same one-line NDJSON file."""
+    big = work / f"{standard.key}-1x{args.memory_schools}-seed{args.seed}.ndjson"
+    if not big.exists():
+        with big.open("w", encoding="utf-8") as stream:
+            write_ndjson(stream, generate(standard, 1, args.memory_schools, args.seed, standard_ref=args.standard))
+    out = work / "results-big.ndjson"
+    kernel = [sys.executable, "-m", "standards_kernel", "evaluate-batch", str(big), "--standard", args.standard,
+              "--out", str(out), "--jobs", "2", "--restart"]
+    k_seconds, _, k_sampler, _ = timed_process(kernel)
+    b_seconds, _, b_sampler, _ = timed_process(
+        [sys.executable, str(ROOT / "benchmarks" / "baseline_straight_line.py"), str(big)])
+    empty = [sys.executable, "-c", "import standards_kernel.batch.run, decimal, json"]
+    _, _, e_sampler, _ = timed_process(empty)
+    print(f"\none county of {args.memory_schools} schools ({big.stat().st_size / (1 << 20):.1f} MiB of NDJSON): "
+          f"kernel worker peak {mib(k_sampler.peak_single)} ({k_seconds:.1f} s, all processes {mib(k_sampler.peak_total)}); "
+          f"baseline peak {mib(b_sampler.peak_single)} ({b_seconds:.1f} s); "
+          f"ratio {k_sampler.peak_single / b_sampler.peak_single:.2f}×; "
+          f"a process that only imports the kernel: {mib(e_sampler.peak_single)}")
+    out.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

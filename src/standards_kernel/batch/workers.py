@@ -9,6 +9,7 @@ a chunk's decisions go into the ledger before its lines are written.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import signal
@@ -186,6 +187,15 @@ def init_worker(config: Config) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER = Evaluator(config)
+    if config.standard:
+        try:  # loaded before the freeze below, so that its objects are frozen too
+            _WORKER.standard(config.standard, config.as_of)
+        except KernelError:
+            pass  # every item reports it, with its own line
+    # What the worker holds from now on (modules, the standard, its compiled columns) lives as
+    # long as the worker: the collector need not walk it again for every county, and a forked
+    # worker's pages stay shared with the parent's instead of being copied as the walk touches them.
+    gc.freeze()
 
 
 def run_chunk(items: Sequence[Item]) -> list[Outcome]:

@@ -29,8 +29,10 @@ each segment its part under the national weights.
 from __future__ import annotations
 
 import decimal
+import itertools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import cast
 
 import attrs
 
@@ -86,25 +88,55 @@ def _flags(flags: Iterable[object], where: str) -> list[bool]:
     return result
 
 
+_PLAIN_TYPES = frozenset((Decimal, int))
+
+
+def _plain(values: Sequence[object]) -> bool:
+    """Every value an int or a finite Decimal (exact types: a bool is not a number here)."""
+    kinds = set(map(type, values))
+    if not kinds <= _PLAIN_TYPES:
+        return False
+    if kinds == {Decimal}:
+        return all(map(Decimal.is_finite, values))  # type: ignore[arg-type]
+    if Decimal not in kinds:
+        return True  # ints only
+    return all(x.is_finite() for x in values if type(x) is Decimal)  # type: ignore[attr-defined]
+
+
 def _weighted(
     values: Sequence[object], weights: Sequence[object], where: str
-) -> list[tuple[Decimal, Decimal]]:
-    """Validated (weight, value) pairs with weight > 0; errors name ``where``."""
+) -> tuple[list[Decimal | int], list[Decimal]]:
+    """Validated weights and values (as Decimals) of the units with weight > 0; errors name ``where``."""
     values, weights = list(values), list(weights)
     if len(values) != len(weights):
         raise NumberError(f"{len(values)} values but {len(weights)} weights", path=where)
     if not values:
         raise NumberError("no units to aggregate", path=where)
-    pairs = []
-    for x, w in zip(values, weights):
-        x, w = _number(x, where), _number(w, where)
-        if w < 0:
-            raise NumberError(f"negative weight {w}", path=where)
-        if w > 0:  # zero-weight units (no students) contribute nothing and are dropped
-            pairs.append((w, x))
-    if not pairs:
+    ws: list[Decimal | int]
+    xs: list[Decimal]
+    if _plain(values) and _plain(weights):  # the common case, checked a column at a time
+        # ints stay ints as weights (their products are the same); values become Decimals
+        ws = cast("list[Decimal | int]", weights)
+        xs = cast("list[Decimal]", values) if set(map(type, values)) == {Decimal} else [
+            x if type(x) is Decimal else Decimal(cast(int, x)) for x in values]
+        lightest = min(ws)
+        if lightest < 0:
+            raise NumberError(f"negative weight {Decimal(next(w for w in ws if w < 0))}", path=where)
+        if lightest == 0:  # zero-weight units (no students) contribute nothing and are dropped
+            kept = [(w, x) for w, x in zip(ws, xs) if w > 0]
+            ws, xs = [w for w, _ in kept], [x for _, x in kept]
+    else:
+        ws, xs = [], []
+        for value, weight in zip(values, weights):
+            x, w = _number(value, where), _number(weight, where)
+            if w < 0:
+                raise NumberError(f"negative weight {w}", path=where)
+            if w > 0:  # zero-weight units (no students) contribute nothing and are dropped
+                ws.append(w)
+                xs.append(x)
+    if not ws:
         raise NumberError("total weight is zero (no students)", path=where)
-    return pairs
+    return ws, xs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,22 +166,27 @@ def weighted_cv(
     weight 0 are ignored. Raises :class:`NumberError` naming ``where`` when the lengths differ,
     there are no units, a weight is negative, the total weight is 0, or the mean is 0.
     """
-    pairs = _weighted(values, weights, where)
-    with decimal.localcontext(KERNEL_CONTEXT):
-        total_weight = _sum(w for w, _ in pairs)
-        if len({x for _, x in pairs}) == 1:
+    weights_, xs = _weighted(values, weights, where)
+    with decimal.localcontext(KERNEL_CONTEXT) as context:
+        total_weight = _sum(weights_)
+        if min(xs) == max(xs):
             # One value throughout: the spread is exactly 0, and the mean is that value (not a
             # Σ P·X / P that could differ from it in the 28th digit).
-            x_bar, sd = min((x for _, x in pairs), key=_key), Decimal(0)
+            x_bar, sd = min(xs, key=_key), Decimal(0)
         else:
-            x_bar = _sum(w * x for w, x in pairs) / total_weight
+            multiply = context.multiply  # whole columns at a time, each product rounded once
+            x_bar = _sum(list(map(multiply, weights_, xs))) / total_weight
             # Σ (P_i/P)·d_i² computed as Σ P_i·d_i² / P: the same quantity, one division.
-            variance = _sum(w * (x - x_bar) ** 2 for w, x in pairs) / total_weight
+            deviations = list(map(context.subtract, xs, itertools.repeat(x_bar, len(xs))))
+            # d ** 2 as before, not d * d: a power is not always the correctly rounded product,
+            # and the digits must stay those every earlier result was computed with.
+            squares = map(pow, deviations, itertools.repeat(2, len(deviations)))
+            variance = _sum(list(map(multiply, weights_, squares))) / total_weight
             sd = _sqrt(variance)
         if x_bar == 0:
             raise NumberError("CV undefined when the county mean is 0", path=where)
         cv = sd / x_bar
-    return CVResult(mean=x_bar, sd=sd, cv=cv, units=len(pairs), total_weight=total_weight)
+    return CVResult(mean=x_bar, sd=sd, cv=cv, units=len(xs), total_weight=total_weight)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,9 +250,9 @@ def weighted_mean(
     where: str = "weighted mean",
 ) -> Decimal:
     """``Σ w·x / Σ w``; errors as for :func:`weighted_cv` (lengths, none, negative, zero total)."""
-    pairs = _weighted(values, weights, where)
+    ws, xs = _weighted(values, weights, where)
     with decimal.localcontext(KERNEL_CONTEXT):
-        return _sum(w * x for w, x in pairs) / _sum(w for w, _ in pairs)
+        return _sum(w * x for w, x in zip(ws, xs)) / _sum(ws)
 
 
 # ---------------------------------------------------------------------------------------------

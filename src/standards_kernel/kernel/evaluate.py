@@ -7,8 +7,9 @@ the grade the score reaches → lowered by every failed gate and triggered veto.
 what it read, so the result explains itself.
 
 This module is the entry point; the work is done by :mod:`.scope` (what can be read),
-:mod:`.indicators` (values and checks) and :mod:`.scoring` (points, areas, grade, rules), and the
-result records live in :mod:`.readings` (their names stay importable from here).
+:mod:`.indicators` (values and checks; unit indicators a column at a time through
+:mod:`.columns`, with the per-unit path as fallback) and :mod:`.scoring` (points, areas, grade,
+rules), and the result records live in :mod:`.readings` (their names stay importable from here).
 """
 
 from __future__ import annotations

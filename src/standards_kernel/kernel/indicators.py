@@ -14,11 +14,12 @@ from typing import Any, Mapping, cast
 import attrs
 
 from . import aggregation as agg
+from . import columns as col
 from . import model as m
 from ..errors import EvaluationError
 from .compare import compare
 from .numbers import divide, is_number, round_to
-from .readings import IndicatorResult, MissingInput, Reading, UnitView, Value
+from .readings import IndicatorResult, MissingInput, Reading, UnitReadings, UnitView, Value
 from .scope import Lookup, Scope
 from .scoring import points
 
@@ -26,6 +27,7 @@ from .scoring import points
 Overrides = Mapping[tuple[str, "str | None"], Value]
 
 _MISSING = object()
+_NUMBERS = frozenset((Decimal, int))  # exact types: a bool is not a number
 
 
 class Indicators:
@@ -37,6 +39,9 @@ class Indicators:
         self.overrides: Overrides = overrides or {}
         self.results: dict[str, IndicatorResult] = {}
         self.limits: dict[str, Any] = {}
+        #: every unit indicator computed so far: its values and limits, in the order of its views
+        self.columns: dict[str, tuple[list[Any], list[Any]]] = {}
+        self.field_columns: dict[tuple[str, str], list[Any]] = {}  # (unit set, field) → its column
 
     def compute(self, ind: m.Indicator) -> IndicatorResult:
         if ind.level == "county":
@@ -45,7 +50,17 @@ class Indicators:
             # A computed (or overridden) county value is never None; later formulas read it.
             self.scope.county_values[ind.id] = cast(Value, result.county.value)
         else:
-            result = self.unit(ind, self.scope.views[ind.level])
+            views = self.scope.views[ind.level]
+            result = self.unit(ind, views)
+            units = result.units
+            values: list[Any]
+            if isinstance(units, UnitReadings):
+                values, limits = list(units.value_column), [units.limit] * len(views)
+            else:
+                readings = [units[v.id] for v in views]
+                values, limits = [r.value for r in readings], [r.limit for r in readings]
+            self.columns[ind.id] = (values, limits)
+            self.scope.unit_columns.setdefault(ind.level, {})[ind.id] = cast("list[Value]", values)  # never None
         self.results[ind.id] = result
         return result
 
@@ -101,12 +116,13 @@ class Indicators:
                 lookup = self.scope.unit_lookup(view.fields, ind.level, view.id, view.place, {})
                 met, limit = self.check(ind, value, lookup, f"indicators.{ind.id}", view.id)
                 readings[view.id] = attrs.evolve(readings[view.id], value=value, met=met, limit=limit)
-                self.scope.unit_values[ind.level][view.id][ind.id] = value
         return attrs.evolve(result, units=readings)
 
     def unit_computed(self, ind: m.Indicator, views: tuple[UnitView, ...]) -> IndicatorResult:
+        fast = col.k_of_n_column(self, ind, views) if ind.k_of_n is not None else col.unit_values(self, ind, views)
+        if fast is not None:
+            return IndicatorResult(ind, None, fast)
         where = f"indicators.{ind.id}"
-        store = self.scope.unit_values.setdefault(ind.level, {})
         readings: dict[str, Reading] = {}
         for view in views:
             reads: dict[str, Value] = {}
@@ -129,7 +145,6 @@ class Indicators:
             value = self.rounded(ind, value)
             met, limit = self.check(ind, value, lookup, where, view.id)
             readings[view.id] = Reading(value, met, limit, reads, note)
-            store.setdefault(view.id, {})[ind.id] = value
         return IndicatorResult(ind, None, readings)
 
     # -- value, check -----------------------------------------------------------------------
@@ -179,12 +194,21 @@ class Indicators:
         views = self.scope.views[spec.over]
         source = self.results.get(spec.of)
 
-        def unit_value(view: UnitView, name: str) -> Value | None:
+        def column(name: str) -> list[Any]:
             if name in self.std.indicators:
-                return self.results[name].units[view.id].value
-            if name not in view.fields:
-                raise MissingInput(f"{view.place} ({view.id!r}) lacks {name!r}", path=f"{view.place}.{name}")
-            return view.fields[name]
+                known = self.columns.get(name)
+                if known is not None and self.std.indicators[name].level == spec.over:
+                    return known[0]
+                return [self.results[name].units[view.id].value for view in views]
+            field = self.field_columns.get((spec.over, name))
+            if field is not None:  # e.g. the enrolment every coefficient of a segment is weighted by
+                return field
+            values = [view.fields.get(name, _MISSING) for view in views]
+            for view, value in zip(views, values):
+                if value is _MISSING:
+                    raise MissingInput(f"{view.place} ({view.id!r}) lacks {name!r}", path=f"{view.place}.{name}")
+            self.field_columns[(spec.over, name)] = values
+            return values
 
         fn = spec.function
         detail: dict[str, Any] = {"units": len(views)}
@@ -202,12 +226,11 @@ class Indicators:
                     hint="use all_met or count_met, which are defined for no units",
                 )
             return divide(met, len(views), where=where), detail
-        raw = [unit_value(v, spec.of) for v in views]  # every unit read first: a missing one names itself
-        values: list[Decimal | int] = []
-        for v, value in zip(views, raw):
-            if not is_number(value):
-                raise EvaluationError(f"{fn} needs numbers; {spec.of!r} of {v.id!r} is {value!r}", path=where)
-            values.append(value)
+        values = column(spec.of)  # every unit read first: a missing one names itself
+        if not set(map(type, values)) <= _NUMBERS:
+            for v, value in zip(views, values):
+                if not is_number(value):
+                    raise EvaluationError(f"{fn} needs numbers; {spec.of!r} of {v.id!r} is {value!r}", path=where)
         if fn == "count":
             return agg.count(values), detail
         if fn == "sum":
@@ -219,7 +242,7 @@ class Indicators:
         if fn == "mean":
             return agg.mean(values, where=where), detail
         assert spec.weight is not None
-        weights = [unit_value(v, spec.weight) for v in views]
+        weights = column(spec.weight)
         if fn == "weighted_mean":
             return agg.weighted_mean(values, weights, where=where), detail
         cv = agg.weighted_cv(values, weights, where=where)

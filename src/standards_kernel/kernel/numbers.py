@@ -9,10 +9,11 @@ where a standard declares it, through :func:`round_to`.
 from __future__ import annotations
 
 import decimal
+import operator
 import re
 from decimal import Decimal
 from collections.abc import Iterable
-from typing import Final, TypeGuard
+from typing import Final, TypeGuard, cast
 
 from ..errors import NumberError
 
@@ -53,9 +54,15 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
     ``Decimal("0.1")``, not the binary expansion); files and JSON are parsed straight to Decimal
     and never reach this branch. ``bool``, NaN and infinities are rejected, naming ``where``.
     """
-    if isinstance(value, bool):
+    kind = type(value)  # exact types first: every number of every submission passes here
+    result: Decimal
+    if kind is Decimal:
+        result = value  # type: ignore[assignment]
+    elif kind is int:
+        result = Decimal(value)  # type: ignore[arg-type]
+    elif isinstance(value, bool):
         raise NumberError(f"expected a number, got a boolean ({value!r})", path=where)
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
         result = Decimal(value)
@@ -108,6 +115,8 @@ def canonical(value: Decimal | int) -> str:
     Equal values give equal text (``Decimal("3.0")`` and ``Decimal("3")`` both give ``"3"``),
     which is what canonical JSON and content hashes need.
     """
+    if type(value) is Decimal and value and value.is_finite():  # the common case, first
+        return format(value.normalize(KERNEL_CONTEXT), "f")
     if isinstance(value, bool):
         raise NumberError(f"cannot serialise the boolean {value} as a number")
     if isinstance(value, int):
@@ -159,20 +168,45 @@ def as_number(value: object, where: str) -> Decimal:
     return result
 
 
-def _sum_key(d: Decimal) -> tuple[object, ...]:
+def _sum_key(d: Decimal | int) -> tuple[object, ...]:
     # Value first, then the representation, so that equal values written differently
     # (Decimal("1.0") and Decimal("1")) also sort the same way whatever the input order.
-    return (d, d.as_tuple())
+    return (d, Decimal(d).as_tuple())
 
 
-def ordered_sum(terms: Iterable[Decimal]) -> Decimal:
+_INT_SUM_LIMIT: Final = 10**28  # an int total below this is a Decimal sum with no rounding
+
+
+def ordered_sum(terms: Iterable[Decimal | int]) -> Decimal:
     """Σ of the terms in ascending order, in the kernel context (order independent)."""
     # Decimal sums are rounded to 28 digits after every addition, so the last digit of a long
     # sum can depend on the order of the terms. Sorting the terms (the products P_i·X_i, the
     # P_i·d_i², ...) first makes every sum a function of the set of units alone, whatever order
     # the data arrived in.
-    result = Decimal(0)
-    with decimal.localcontext(KERNEL_CONTEXT):
-        for term in sorted(terms, key=_sum_key):
-            result += term
+    #
+    # The order matters only when some partial sum is rounded: a sum with no rounding is the
+    # exact total (with the smallest exponent of the terms and of the starting 0) in every
+    # order, and so is a sum of ints below 10^28. Equal values written differently
+    # (1.0 and 1.00) are ordered by their representation only when rounding makes it matter.
+    terms = list(terms)
+    if set(map(type, terms)) == {int}:
+        whole = sum(terms)
+        if -_INT_SUM_LIMIT < whole < _INT_SUM_LIMIT:
+            return Decimal(whole)  # (an int: Decimal(whole) is exact)
+    ordered = sorted(terms)
+    with decimal.localcontext(KERNEL_CONTEXT) as context:
+        context.clear_flags()
+        result = Decimal(sum(ordered, Decimal(0)))  # a Decimal already: Decimal() returns it as it is
+        if not context.flags[decimal.Rounded]:
+            return result
+        # Equal neighbours written differently (compared, not hashed: hashing a Decimal of
+        # 28 digits costs more than sorting it) are the only ties the full key orders otherwise.
+        after = ordered[1:]
+        if any(map(operator.eq, ordered, after)) and any(a == b and str(a) != str(b) for a, b in zip(ordered, after)):
+            if int in set(map(type, terms)):
+                ordered = sorted(terms, key=_sum_key)
+            else:  # the same order as the key (value, then representation), decorated in C
+                decimals = cast("list[Decimal]", terms)
+                ordered = [t for t, _ in sorted(zip(decimals, map(Decimal.as_tuple, decimals)))]
+            result = Decimal(sum(ordered, Decimal(0)))
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -43,6 +43,66 @@ class Reading:
     note: str = ""
 
 
+class UnitReadings(Mapping[str, Reading]):
+    """The readings of a unit indicator computed a column at a time, by unit id in view order.
+
+    Holds the columns (values, checks, what each unit read) and builds a unit's :class:`Reading`
+    only when it is asked for: the trace is explained on demand, and equals the per-unit path's.
+    """
+
+    __slots__ = ("ids", "value_column", "met_column", "limit", "names", "columns", "first_reads", "notes", "_index", "_built")
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        values: Sequence[Value],
+        mets: Sequence[bool | None],
+        limit: Value | None,
+        names: Sequence[str],
+        columns: Sequence[Sequence[Value]],
+        first_reads: Mapping[str, Value] | None = None,
+        notes: Sequence[str] | None = None,
+    ) -> None:
+        self.ids, self.value_column, self.met_column, self.limit = tuple(ids), values, mets, limit
+        self.names, self.columns = tuple(names), columns  # what unit i read: names[j] = columns[j][i]
+        self.first_reads = first_reads or {}  # also read by the first unit (a limit of parameters)
+        self.notes = notes
+        self._index: dict[str, int] | None = None
+        self._built: dict[int, Reading] = {}
+
+    def reads(self, i: int) -> dict[str, Value]:
+        reads = {name: column[i] for name, column in zip(self.names, self.columns)}
+        if i == 0 and self.first_reads:
+            reads.update(self.first_reads)
+        return reads
+
+    def note(self, i: int) -> str:
+        return self.notes[i] if self.notes is not None else ""
+
+    def reading(self, i: int) -> Reading:
+        built = self._built.get(i)
+        if built is None:
+            built = self._built[i] = Reading(self.value_column[i], self.met_column[i], self.limit, self.reads(i), self.note(i))
+        return built
+
+    def __getitem__(self, unit_id: str) -> Reading:
+        if self._index is None:
+            self._index = {uid: i for i, uid in enumerate(self.ids)}
+        return self.reading(self._index[unit_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def failed(self) -> tuple[str, ...]:
+        return tuple(uid for uid, met in zip(self.ids, self.met_column) if met is False)
+
+    def __reduce__(self) -> Any:  # pickled (batch workers) as the plain readings it stands for
+        return (dict, (dict(self.items()),))
+
+
 @attrs.frozen
 class IndicatorResult:
     indicator: m.Indicator
@@ -53,13 +113,18 @@ class IndicatorResult:
 
     @property
     def failed_units(self) -> tuple[str, ...]:
+        if isinstance(self.units, UnitReadings):
+            return self.units.failed()
         return tuple(uid for uid, r in self.units.items() if r.met is False)
 
     @property
     def met(self) -> bool | None:
         if self.county is not None:
             return self.county.met
-        flags = [r.met for r in self.units.values() if r.met is not None]
+        if isinstance(self.units, UnitReadings):
+            flags = [m for m in self.units.met_column if m is not None]
+        else:
+            flags = [r.met for r in self.units.values() if r.met is not None]
         return all(flags) if flags else None
 
 

@@ -16,7 +16,8 @@ from ..errors import EvaluationError, KernelError, NumberError, SubmissionError
 from .expressions import Expression
 from .readings import MissingInput, UnitView, Value
 from .segments import segment_view
-from .submission import Submission
+from .columns import unit_filter
+from .submission import Submission, Unit
 from .vocabulary import coerce, lookup as vocabulary_lookup
 
 Lookup = Callable[[str], Value]
@@ -32,8 +33,12 @@ class Scope:
         self.params: dict[str, tuple[m.Parameter, m.DatedValue]] = {}
         self.used_params: set[str] = set()
         self.county_values: dict[str, Value] = {}
-        self.unit_values: dict[str, dict[str, dict[str, Value]]] = {}  # unit set → unit → name → value
+        #: unit set → indicator → its values in the order of the set's views (computed so far)
+        self.unit_columns: dict[str, dict[str, list[Value]]] = {}
+        self._positions: dict[str, dict[str, int]] = {}  # unit set → unit id → position in its views
         self.views: dict[str, tuple[UnitView, ...]] = {}
+        self._checked: dict[str, dict[str, Value]] = {}  # a unit's checked inputs, by its place
+        self._own_names: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
         self.data = self.own_inputs(submission.data, "county", "data")
 
     # -- inputs -----------------------------------------------------------------------------
@@ -41,18 +46,28 @@ class Scope:
     def own_inputs(self, values: Mapping[str, Value], level: str, where: str) -> dict[str, Value]:
         """Check the standard's own inputs (``<jurisdiction>.x``, and those it inherits through
         ``extends``, e.g. ``national.x`` in a province's standard) against their declarations."""
-        prefix = self.std.jurisdiction + "."
         checked = dict(values)
-        for name, value in values.items():
-            if (name.startswith(prefix) or name in self.std.inputs) and vocabulary_lookup(level, name) is None:
-                spec = self.std.inputs.get(name)
-                if spec is None or spec.level != level:
-                    raise SubmissionError(
-                        f"{name!r} is not an input of {self.std.key}", path=f"{where}.{name}",
-                        hint="its declared inputs: " + (", ".join(sorted(self.std.inputs)) or "none"),
-                    )
-                checked[name] = coerce(spec, value, where=f"{where}.{name}")
+        for name in self.own_names(tuple(values), level):
+            spec = self.std.inputs.get(name)
+            if spec is None or spec.level != level:
+                raise SubmissionError(
+                    f"{name!r} is not an input of {self.std.key}", path=f"{where}.{name}",
+                    hint="its declared inputs: " + (", ".join(sorted(self.std.inputs)) or "none"),
+                )
+            checked[name] = coerce(spec, values[name], where=f"{where}.{name}")
         return checked
+
+    def own_names(self, names: tuple[str, ...], level: str) -> tuple[str, ...]:
+        """Which of ``names`` are the standard's own inputs (units of a county share a few layouts
+        of names, so each layout is looked through once)."""
+        found = self._own_names.get((names, level))
+        if found is None:
+            prefix = self.std.jurisdiction + "."
+            found = self._own_names[(names, level)] = tuple(
+                name for name in names
+                if (name.startswith(prefix) or name in self.std.inputs) and vocabulary_lookup(level, name) is None
+            )
+        return found
 
     def parameter(self, pid: str) -> Value:
         if pid not in self.params:
@@ -82,9 +97,15 @@ class Scope:
         else:
             source = [(u, f"schools[{u.index}]") for u in self.sub.schools]
             level = "school"
+        fast = self.filtered_views(unit_set, source, level)
+        if fast is not None:
+            return fast
         views = []
+        checked = self._checked
         for unit, place in source:
-            fields = self.own_inputs(unit.values, level, place)
+            fields = checked.get(place)
+            if fields is None:  # checked once for every unit set that reads the unit
+                fields = checked[place] = self.own_inputs(unit.values, level, place)
             if unit_set.segment is not None:
                 view = segment_view(fields, unit_set.segment, where=f"school {unit.id!r}")
                 if view is None:
@@ -98,6 +119,30 @@ class Scope:
                     continue
             views.append(UnitView(unit.id, fields, place))
         return tuple(views)
+
+    def filtered_views(self, unit_set: m.UnitSet, source: list[tuple[Unit, str]], level: str) -> tuple[UnitView, ...] | None:
+        """The views of a filtered unit set with the filter run a column at a time, or None: the
+        per-unit loop then builds them, raising any error in the order it always did."""
+        if unit_set.where is None:
+            return None
+        candidates: list[tuple[Unit, str, Mapping[str, Value]]] = []
+        try:
+            for unit, place in source:
+                fields = self._checked.get(place)
+                if fields is None:
+                    fields = self._checked[place] = self.own_inputs(unit.values, level, place)
+                if unit_set.segment is not None:
+                    view = segment_view(fields, unit_set.segment, where=f"school {unit.id!r}")
+                    if view is None:
+                        continue
+                    fields = view
+                candidates.append((unit, place, fields))
+        except KernelError:
+            return None
+        keep = unit_filter(self, unit_set, [fields for _, _, fields in candidates])
+        if keep is None:
+            return None
+        return tuple(UnitView(unit.id, fields, place) for (unit, place, fields), k in zip(candidates, keep) if k)
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -120,10 +165,21 @@ class Scope:
 
         return lookup
 
+    def computed(self, unit_set: str, unit_id: str) -> dict[str, Value]:
+        """The values of the unit indicators computed so far for one unit, by indicator id."""
+        columns = self.unit_columns.get(unit_set)
+        if not columns:
+            return {}
+        positions = self._positions.get(unit_set)
+        if positions is None:
+            positions = self._positions[unit_set] = {v.id: i for i, v in enumerate(self.views[unit_set])}
+        i = positions.get(unit_id)
+        return {} if i is None else {iid: values[i] for iid, values in columns.items()}
+
     def unit_lookup(
         self, fields: Mapping[str, Value], unit_set: str, unit_id: str, place: str, reads: dict[str, Value]
     ) -> Lookup:
-        computed = self.unit_values.get(unit_set, {}).get(unit_id, {})
+        computed = self.computed(unit_set, unit_id)
 
         def lookup(name: str) -> Value:
             if name in computed:

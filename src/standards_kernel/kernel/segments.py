@@ -95,6 +95,9 @@ def view_names(names: Iterable[str], segment: str) -> set[str]:
     return view | set(VIEW_NAMES)
 
 
+_STUDENT_FIELDS: Final = tuple(f"students.{s}" for s in SEGMENTS)
+
+
 def students_by_segment(fields: Mapping[str, Any]) -> dict[str, int]:
     """The school's students of every segment (0 where not given), in :data:`SEGMENTS` order."""
     return {s: int(fields.get(f"students.{s}", 0) or 0) for s in SEGMENTS}
@@ -140,6 +143,12 @@ def _share(students: tuple[int, ...], segment: str, where: str) -> Decimal:
     return segment_shares({s: n for s, n in zip(SEGMENTS, students) if n > 0}, where=where)[segment]
 
 
+@functools.lru_cache(maxsize=4096)
+def _view_share(students: tuple[int, ...], segment: str) -> Decimal:
+    # Counts are non-negative ints and the segment has students: segment_shares cannot fail here.
+    return segment_shares({s: n for s, n in zip(SEGMENTS, students) if n > 0})[segment]
+
+
 def segment_share(students: Mapping[str, int], segment: str, *, where: str = "school") -> Decimal:
     """The share of ``segment`` in a school with these students (by segment) under the national
     weights; raises :class:`NumberError` naming ``where`` if the segment has no students."""
@@ -149,22 +158,36 @@ def segment_share(students: Mapping[str, int], segment: str, *, where: str = "sc
     return _share(counts, segment, where)
 
 
+@functools.lru_cache(maxsize=1024)
+def _view_plan(names: tuple[str, ...], segment: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """For schools whose fields are ``names`` (schools of one county share a few layouts): the
+    fields the segment view keeps as they are and those it splits by the share, each with its
+    name in the view, in the order of ``names``."""
+    kept: list[tuple[str, str]] = []
+    split: list[tuple[str, str]] = []
+    for name in names:
+        target, shared = view_field(name, segment)
+        if target is not None:
+            (split if shared else kept).append((name, target))
+    return tuple(kept), tuple(split)
+
+
 def segment_view(
     fields: Mapping[str, V], segment: str, *, where: str = "school"
 ) -> dict[str, V | int | str | Decimal] | None:
     """The school as seen by one segment: its students, its teachers, its share of resources
     (None when the segment has no students)."""
-    students = students_by_segment(fields)
-    if students[segment] <= 0:
+    counts = tuple(int(fields.get(name, 0) or 0) for name in _STUDENT_FIELDS)  # type: ignore[arg-type]
+    students = counts[SEGMENTS.index(segment)]
+    if students <= 0:
         return None
-    share = segment_shares({s: n for s, n in students.items() if n > 0}, where=where)[segment]
-    view: dict[str, V | int | str | Decimal] = {}
-    for name, value in fields.items():
-        target, split = view_field(name, segment)
-        if target is None:
-            continue
-        view[target] = KERNEL_CONTEXT.multiply(Decimal(value), share) if split and is_number(value) else value  # type: ignore[arg-type]
-    view["students"] = students[segment]
+    share = _view_share(counts, segment)
+    kept, split = _view_plan(tuple(fields), segment)
+    view: dict[str, V | int | str | Decimal] = {target: fields[name] for name, target in kept}
+    for name, target in split:
+        value = fields[name]
+        view[target] = KERNEL_CONTEXT.multiply(value, share) if is_number(value) else value  # type: ignore[arg-type]
+    view["students"] = students
     view["segment"] = segment
     view["share"] = share
     return view

@@ -9,6 +9,7 @@ by id, so the order a county lists its schools in never changes a result.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -58,6 +59,8 @@ class Submission:
     schools: tuple[Unit, ...]
     townships: tuple[Unit, ...]
     file: str = ""
+    #: the hash, once computed: a submission is frozen, so its canonical text never changes
+    _sha256: list[str] = attrs.field(factory=list, init=False, eq=False, repr=False)
 
     def canonical(self) -> dict[str, Any]:
         """The submission as canonical JSON data: sorted, decimals as text, units by id."""
@@ -77,7 +80,9 @@ class Submission:
 
     @property
     def sha256(self) -> str:
-        return sha256_text(canonical_json(self.canonical()))
+        if not self._sha256:
+            self._sha256.append(sha256_text(canonical_json(self.canonical())))
+        return self._sha256[0]
 
 
 def _canonical_values(values: Mapping[str, Value]) -> dict[str, Any]:
@@ -85,9 +90,12 @@ def _canonical_values(values: Mapping[str, Value]) -> dict[str, Any]:
 
 
 def _canonical_value(value: Value) -> Any:
-    if isinstance(value, bool) or isinstance(value, str):
+    kind = type(value)  # exact types first (the hash of every submission passes here)
+    if kind is int:
+        return str(value)
+    if kind is str or kind is bool or isinstance(value, (bool, str)):
         return value
-    return canonical(value)
+    return canonical(value)  # type: ignore[arg-type]
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -198,7 +206,7 @@ def _standard_ref(ref: Any) -> None:
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise SubmissionError(f"expected a table/object, got {type(value).__name__}", path=where)
     return dict(value)
 
@@ -218,19 +226,26 @@ def _date(value: Any, where: str) -> dt.date | None:
     raise SubmissionError(f"expected a date YYYY-MM-DD, got {value!r}", path=where)
 
 
+#: Types that are never tables: tested first, so that the (slow) ``Mapping`` test runs only for
+#: the rare value of another type.
+_SCALARS = frozenset((str, int, bool, Decimal, float, list, dt.date, dt.datetime, type(None)))
+
+
 def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
     """Nested tables to dotted names: ``{"students": {"primary": 3}}`` → ``students.primary``."""
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            nested = flatten(value, where, prefix=name + ".")
+        kind = type(value)
+        if kind is dict or (kind not in _SCALARS and isinstance(value, Mapping)):
+            for inner, item in flatten(value, where, prefix=name + ".").items():
+                if inner in flat:
+                    raise SubmissionError(f"{inner!r} is given twice", path=f"{where}.{inner}")
+                flat[inner] = item
+        elif name in flat:
+            raise SubmissionError(f"{name!r} is given twice", path=f"{where}.{name}")
         else:
-            nested = {name: value}
-        for inner, item in nested.items():
-            if inner in flat:
-                raise SubmissionError(f"{inner!r} is given twice", path=f"{where}.{inner}")
-            flat[inner] = item
+            flat[name] = value
     return flat
 
 
@@ -251,11 +266,15 @@ def _values(table: Mapping[str, Any], level: str, where: str) -> dict[str, Value
 
 
 def _is_jurisdiction_name(name: str) -> bool:
+    return "." in name and name.split(".", 1)[0] not in _known_heads()
+
+
+@functools.cache
+def _known_heads() -> frozenset[str]:
+    """The first parts of every vocabulary name (``students`` of ``students.primary``)."""
     from .vocabulary import vocabulary
 
-    head = name.split(".", 1)[0]
-    known_heads = {n.split(".", 1)[0] for level in vocabulary().values() for n in level}
-    return "." in name and head not in known_heads
+    return frozenset(n.split(".", 1)[0] for level in vocabulary().values() for n in level)
 
 
 def _untyped(value: Any, where: str) -> Value:
