@@ -1,27 +1,34 @@
-"""What it takes to reach the next grade: the smallest set of repairs that lifts the grade.
+"""What it takes to reach the next grade: the fewest repairs that lift the grade, through levers.
 
 Each gap that can affect the grade (a failed gate or triggered veto with an effect, an item below
-its full points) offers one *repair*: its first reachable fix applied to the submission (the D-class
-area down to 8436.27 m²), or, where data cannot close it, what the panel or the county would have
-to change (the panel's points to the item's maximum, a level to the best level, a school's
-reported fact), marked as such. Subsets of repairs are tried in order of size; each is judged by
-re-evaluating the submission with the repairs applied, under the standard's own grade logic (score
-cut-offs, gates, vetoes, their groups and priorities), never by a re-implementation of it. The
-points an item's repair can add are taken to be at most its shortfall, and a repair of a gate or
-veto to add none; this only decides which sets are worth trying, never whether one works.
+its full points) offers one *repair*: its reachable fix with the smallest relative change applied
+to the submission (the D-class area down to 8436.27 m²) — a fix is always a lever moved its allowed
+way (:mod:`.gaps`), never enrolment cut or a total raised to dilute a share — or, where data cannot
+close it, what the panel or the county would have to change (the panel's points to the item's
+maximum, a level to the best level, a school's reported fact), marked as such. A gap no lever
+closes offers none.
 
-The search is bounded (:data:`MAX_EVALUATIONS`) and says when the bound cut it short. Rules that
-hold the grade below the target and are applied must be among the repairs; when one of them cannot
-be repaired (an event veto, an item without a computable fix) the result names it and no search
-runs. A repair that sets a whole indicator (a difference coefficient to its required value) is
-applied as an override of that indicator's value and is marked ``by = "indicator"``: the
-school-level changes behind it are in the gap's contributors, not in the plan.
+The search is polynomial in the number of gaps and usually costs one re-evaluation. The repairs of
+the applied rules that hold the grade below the target are always in the plan (when one cannot be
+repaired the result names it and no search runs). Further repairs are chosen for the points still
+missing, each item counted at its shortfall (a repair of a gate or veto at none): the fewest
+repairs whose shortfalls cover the missing points, and among sets of that size, greedily, the
+preferred ones — repairs within the county's data before the panel's, then the smallest relative
+change, then the order of the gaps — as long as the rest can still cover the points. The set is
+judged by re-evaluating the submission with the repairs applied, under the standard's own grade
+logic (cut-offs, gates, vetoes, groups, priorities), never by a re-implementation of it. If it
+falls short, the points it actually gained are taken into account and more repairs are added the
+same way (when the score is enough but a rule still stands in the way, the next preferred repair,
+rules first), until the grade is reached or no repair is left; every round adds at least one
+repair, and :data:`MAX_EVALUATIONS` bounds the rounds (``bounded`` says when it cut them short).
+A repair that sets a whole indicator (a difference coefficient to its required value) is applied as
+an override of that indicator's value and is marked ``by = "indicator"``: the school-level changes
+behind it are in the gap's contributors, not in the plan.
 """
 
 from __future__ import annotations
 
 import decimal
-import itertools
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal, Sequence
@@ -32,6 +39,7 @@ from ..kernel import model as m
 from ..errors import KernelError
 from ..kernel.evaluate import Evaluation, evaluate
 from .gaps import Fix, Gap, Target, number_text, toward
+from .gaps.model import effort
 from ..kernel.numbers import KERNEL_CONTEXT, canonical, is_number
 from ..kernel.submission import Submission
 
@@ -59,6 +67,7 @@ class Repair:
     gap: str
     by: By
     changes: tuple[Change, ...]
+    effort: Fraction = attrs.field(default=Fraction(0), eq=False)  # its changes' relative sizes, summed
 
 
 @attrs.frozen
@@ -76,14 +85,28 @@ class NextGrade:
     blocked: tuple[str, ...] = ()  # gaps that must close and cannot (by data or at all)
 
 
-def next_grade(evaluation: Evaluation, gaps: Sequence[Gap]) -> NextGrade:
-    """The smallest set of repairs that lifts ``evaluation`` to the next better grade.
+@attrs.frozen
+class _Item:
+    """A repair the search may add, with the most points it can add and its place in the gaps."""
 
-    Every plan contains the repairs of the applied rules that cap the grade below the target.
-    Further repairs are added in sets of growing size; a set whose items cannot add the points
-    still missing (each item at most its shortfall) is not tried. Within a size the sets are tried
-    in order of preference (fewest repairs outside the data, then the fewest points asked for,
-    then the order of the gaps) and the first that lifts the grade on re-evaluation is the plan.
+    repair: Repair
+    shortfall: Decimal  # the points its item lacks (a rule: none)
+    index: int
+    indicator: str
+    gain: Decimal = Decimal(0)  # what it can add now: its shortfall, capped by the room in its areas
+
+    @property
+    def preference(self) -> tuple[Any, ...]:
+        """Within the county's data first, then the smallest relative change, then the gaps' order."""
+        return (_BY_ORDER.index(self.repair.by) > 0, self.repair.effort, self.index)
+
+
+def next_grade(evaluation: Evaluation, gaps: Sequence[Gap]) -> NextGrade:
+    """The fewest repairs, through levers, that lift ``evaluation`` to the next better grade.
+
+    Every plan contains the repairs of the applied rules that cap the grade below the target;
+    further repairs are chosen by :func:`_choose` for the points still missing and the set is
+    re-evaluated, more being added (:func:`_search`) only when it falls short.
     """
     std = evaluation.standard
     index = std.grade_index(evaluation.grade)
@@ -93,7 +116,7 @@ def next_grade(evaluation: Evaluation, gaps: Sequence[Gap]) -> NextGrade:
     target = std.grades[target_index].id
     needed = _points_needed(evaluation, target_index)
     must: list[Repair] = []
-    extras: list[tuple[Repair, Decimal]] = []  # with the most points each can add
+    extras: list[_Item] = []
     blocked: list[str] = []
     for gap in gaps:
         if gap.kind != "points" and gap.effect == "none":
@@ -107,35 +130,126 @@ def next_grade(evaluation: Evaluation, gaps: Sequence[Gap]) -> NextGrade:
             must.append(repair)
         else:
             shortfall = (gap.max - gap.points) if gap.max is not None and gap.points is not None else Decimal(0)
-            extras.append((repair, shortfall))
+            extras.append(_Item(repair, shortfall, len(extras), gap.indicator))
     base = dict(current=evaluation.grade, target=target, points_needed=needed, candidates=len(must) + len(extras))
     if blocked:
         return NextGrade(status="not_found", blocked=tuple(blocked), **base)  # type: ignore[arg-type]
-    search = _Search(evaluation, target_index)
+    return _search(_Search(evaluation, target_index), must, extras, needed, base)
+
+
+def _search(search: "_Search", must: list[Repair], extras: list[_Item], needed: Decimal | None,
+            base: dict[str, Any]) -> NextGrade:
+    """Re-evaluate the chosen set; while it falls short, add repairs for what is still missing."""
+    ev, std = search.ev, search.ev.standard
     deficit = needed
-    if must:
-        after = search.attempt(must)
-        if after is not None and std.grade_index(after.grade) <= target_index:
-            return search.found(must, after, base)
+    chosen: list[_Item] = []
+    if deficit:
+        chosen = _choose(_gains(extras, ev), deficit) or []
+    rounds = 0
+    while True:
+        plan = must + [item.repair for item in sorted(chosen, key=lambda item: item.index)]
+        after = search.attempt(plan) if plan else None
+        rounds += 1
+        if after is not None and std.grade_index(after.grade) <= search.target_index:
+            if rounds > 1:  # repairs added round by round: drop any the grade turns out not to need
+                plan, after = _prune(search, must, chosen, plan, after)
+            return search.found(plan, after, base)
+        if search.bounded or (plan and after is None):
+            break  # out of evaluations, or repairs that conflict or do not evaluate
+        taken = {item.index for item in chosen}
+        rest = _gains([item for item in extras if item.index not in taken], after or ev)
         if after is not None and needed is not None:
-            deficit = max(Decimal(0), needed - (after.score - evaluation.score))
-    if deficit == 0:  # the score is enough: only rules can still stand in the way
-        extras = [(r, b) for r, b in extras if b == 0]
-    for size in range(1, len(extras) + 1):
-        combos = [c for c in itertools.combinations(range(len(extras)), size)
-                  if deficit is None or sum((extras[i][1] for i in c), Decimal(0)) >= deficit]
-        combos.sort(key=lambda c: (sum(_BY_ORDER.index(extras[i][0].by) > 0 for i in c),
-                                   sum((extras[i][1] for i in c), Decimal(0)), c))
-        for combo in combos:
-            chosen = must + [extras[i][0] for i in combo]
-            after = search.attempt(chosen)
-            if after is not None and std.grade_index(after.grade) <= target_index:
-                return search.found(chosen, after, base)
-            if search.bounded:
-                break
-        if search.bounded:
+            deficit = max(Decimal(0), needed - (after.score - ev.score))
+        if deficit:
+            more = _choose(rest, deficit)
+            if more is None:
+                break  # the remaining items cannot add the points still missing
+        else:  # the score is enough (or unknown): a rule stands in the way; rules first
+            ordered = sorted(rest, key=lambda item: (item.shortfall > 0, item.preference))
+            more = ordered[:1]
+        if not more:
             break
+        chosen.extend(more)
     return NextGrade(status="not_found", evaluated=search.evaluated, bounded=search.bounded, **base)  # type: ignore[arg-type]
+
+
+def _prune(search: "_Search", must: list[Repair], chosen: list[_Item], plan: list[Repair],
+           after: Evaluation) -> tuple[list[Repair], Evaluation]:
+    """The plan without each added repair in turn, least preferred first, while it still reaches
+    the grade (one re-evaluation each, within the bound)."""
+    kept = list(chosen)
+    for item in sorted(chosen, key=lambda item: item.preference, reverse=True):
+        trial = [other for other in kept if other is not item]
+        repairs = must + [other.repair for other in sorted(trial, key=lambda other: other.index)]
+        if not repairs:
+            continue
+        again = search.attempt(repairs)
+        if search.bounded:
+            search.bounded = False  # the plan in hand stands; only the pruning stopped
+            break
+        if again is not None and search.ev.standard.grade_index(again.grade) <= search.target_index:
+            kept, plan, after = trial, repairs, again
+    return plan, after
+
+
+def _gains(items: Sequence[_Item], ev: Evaluation) -> list[_Item]:
+    """The items with what each can add to ``ev``'s score: its shortfall, capped by the room left
+    in its area and every area above it (several items of one area may still overstate it)."""
+    out = []
+    for item in items:
+        gain = item.shortfall
+        scoring = ev.standard.indicators[item.indicator].scoring if item.indicator in ev.standard.indicators else None
+        area = scoring.area if scoring is not None else None
+        while area is not None and area in ev.areas and gain > 0:
+            result = ev.areas[area]
+            gain = min(gain, max(Decimal(0), result.area.max - result.raw_points))
+            area = result.area.parent
+        out.append(attrs.evolve(item, gain=gain))
+    return out
+
+
+def _outside(item: _Item) -> bool:
+    return _BY_ORDER.index(item.repair.by) > 0  # not the county's data: the panel, a fact, an indicator
+
+
+def _reach(pool: Sequence[_Item], places: int, outside: int) -> Decimal:
+    """The most ``places`` items of ``pool`` can add, at most ``outside`` of them outside the data."""
+    inside = sorted((i.gain for i in pool if not _outside(i)), reverse=True)
+    other = sorted((i.gain for i in pool if _outside(i)), reverse=True)
+    return max(sum(inside[:places - j], Decimal(0)) + sum(other[:j], Decimal(0))
+               for j in range(min(places, outside) + 1))
+
+
+def _choose(items: Sequence[_Item], deficit: Decimal) -> list[_Item] | None:
+    """The fewest items whose gains add up to ``deficit`` (None: all of them do not); among the
+    sets of that size, those with the fewest items outside the data; among those, greedily the
+    preferred: an item is taken, in order of preference, when the items after it can still cover
+    the rest with the places left. O(n³) at worst, on sorted lists of gains."""
+    useful = [item for item in items if item.gain > 0]
+    size, total = 0, Decimal(0)
+    for gain in sorted((item.gain for item in useful), reverse=True):
+        if total >= deficit:
+            break
+        size, total = size + 1, total + gain
+    if total < deficit:
+        return None
+    limit = next(m for m in range(size + 1) if _reach(useful, size, m) >= deficit)
+    order = sorted(useful, key=lambda item: item.preference)
+    chosen: list[_Item] = []
+    got, used = Decimal(0), 0
+    for position, item in enumerate(order):
+        if got >= deficit or len(chosen) == size:
+            break
+        outside = used + _outside(item)
+        if outside > limit:
+            continue
+        rest = deficit - got - item.gain
+        places = size - len(chosen) - 1
+        if rest > 0 and (places <= 0 or _reach(order[position + 1:], places, limit - outside) < rest):
+            continue
+        chosen.append(item)
+        got, used = got + item.gain, outside
+    return chosen
 
 
 class _Search:
@@ -195,82 +309,109 @@ def _points_needed(evaluation: Evaluation, target_index: int) -> Decimal | None:
 
 
 def repair_for(gap: Gap, evaluation: Evaluation) -> Repair | None:
-    """The repair a gap offers, or None when nothing the county controls closes it."""
+    """The repair a gap offers, or None when nothing the county controls closes it (an event,
+    no computable fix, no lever)."""
     if gap.closable in ("event", "not_computed"):
         return None
     changes: list[Change] = []
-    by: set[str] = set()
+    cost = Cost()
     for target in gap.targets:
-        found = _target_changes(target, evaluation, by)
+        found = _target_changes(target, evaluation, cost)
         if found is None:
             return None
         changes.extend(found)
     merged = _merge(changes)
     if merged is None or not merged:
         return None
-    kind = max(by, key=_BY_ORDER.index) if by else "data"
-    return Repair(gap.id, kind, merged)  # type: ignore[arg-type]
+    kind = max(cost.by, key=_BY_ORDER.index) if cost.by else "data"
+    return Repair(gap.id, kind, merged, cost.effort)  # type: ignore[arg-type]
 
 
-def _target_changes(target: Target, ev: Evaluation, by: set[str]) -> list[Change] | None:
+class Cost:
+    """What a repair asks: who makes its changes (data, panel …) and their relative sizes, summed."""
+
+    def __init__(self) -> None:
+        self.by: set[str] = set()
+        self.effort = Fraction(0)
+
+    def add(self, other: "Cost") -> None:
+        self.by |= other.by
+        self.effort += other.effort
+
+
+def _relative(current: Any, required: Any) -> Fraction:
+    """How big a change of a panel's points or an indicator is, relative to its current value."""
+    if not (is_number(current) and isinstance(required, Fraction)):
+        return Fraction(1)
+    now = Fraction(current)
+    return effort(Fix("", "indicator", None, now, "==", required))
+
+
+def _target_changes(target: Target, ev: Evaluation, cost: Cost) -> list[Change] | None:
     if target.closable == "panel" or target.closable == "level":
         if target.field is None:
             return None
-        by.add(target.closable)
+        cost.by.add(target.closable)
+        cost.effort += _relative(target.value, target.required)
         value = Decimal(target.required.numerator) / target.required.denominator if isinstance(target.required, Fraction) else target.required
         return [Change("data", target.field, None, value)]
     if target.closable == "fact":
         if target.field is None:
             return None
-        by.add("fact")
+        cost.by.add("fact")
+        cost.effort += 1
         return [_field_change(ev, target.indicator, target.unit, target.field, target.required, "==")]
-    for fix in target.fixes:
-        found = _fix_changes(fix, ev, target.indicator, by)
+    for fix in target.fixes:  # levers only, the smallest relative change first
+        found = _fix_changes(fix, ev, target.indicator, cost)
         if found is not None:
             return found
-    if target.parts:
-        chosen: list[Target] = []
-        for part in target.parts:
-            if target.needed is not None and len(chosen) >= target.needed:
-                break
-            chosen.append(part)
-        if target.needed is not None and len(chosen) < target.needed:
-            return None
+    if target.parts or target.floor:
         changes: list[Change] = []
-        lifted = {(p.indicator, p.unit) for p in chosen}
-        for part in chosen + [f for f in target.floor if (f.indicator, f.unit) not in lifted]:
-            found = _target_changes(part, ev, by)
+        lifted: set[tuple[str, str | None]] = set()
+        for part in target.parts:  # the parts asking least first: any ``needed`` of them (None: all)
+            if target.needed is not None and len(lifted) >= target.needed:
+                break
+            part_cost = Cost()
+            found = _target_changes(part, ev, part_cost)
             if found is None:
-                return None
+                if target.needed is None:
+                    return None
+                continue
             changes.extend(found)
-        return changes
-    if target.floor:
-        changes = []
+            cost.add(part_cost)
+            lifted.add((part.indicator, part.unit))
+        if target.needed is not None and len(lifted) < target.needed:
+            return None
         for part in target.floor:
-            found = _target_changes(part, ev, by)
+            if (part.indicator, part.unit) in lifted:
+                continue
+            found = _target_changes(part, ev, cost)
             if found is None:
                 return None
             changes.extend(found)
         return changes
     if "contributors" in target.detail and isinstance(target.required, Fraction):
-        by.add("indicator")  # a difference coefficient: set to its required value as a whole
+        cost.by.add("indicator")  # a difference coefficient: set to its required value as a whole
+        cost.effort += _relative(target.value, target.required)
         return [Change("indicator", target.indicator, target.unit,
                        _value(target.required, target.relation, digits=OVERRIDE_DIGITS), target.relation)]
     return None
 
 
-def _fix_changes(fix: Fix, ev: Evaluation, indicator: str, by: set[str]) -> list[Change] | None:
-    if not fix.reachable:
+def _fix_changes(fix: Fix, ev: Evaluation, indicator: str, cost: Cost) -> list[Change] | None:
+    if not fix.reachable or not fix.is_lever:
         return None
     if fix.kind == "indicator":
         for inner in fix.then:
-            found = _fix_changes(inner, ev, fix.name, by)
+            found = _fix_changes(inner, ev, fix.name, cost)
             if found is not None:
                 return found
-        by.add("indicator")
+        cost.by.add("indicator")
+        cost.effort += effort(fix)
         return [Change("indicator", fix.name, fix.unit, _value(fix.required, fix.relation, digits=OVERRIDE_DIGITS),
                        fix.relation)]
-    by.add("data")
+    cost.by.add("data")
+    cost.effort += effort(fix)
     if fix.whole is not None:
         value: Any = fix.whole
     else:

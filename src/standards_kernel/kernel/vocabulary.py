@@ -4,6 +4,14 @@ The vocabulary is data (``data/vocabulary.toml``), shared by all standards. A st
 inputs of its own under its jurisdiction's prefix (``yunnan.<name>``). Values are checked here
 against their type: counts are whole and non-negative, amounts non-negative, rates within [0, 1]
 (text such as ``"92.37%"`` is read exactly as 0.9237), and nothing is ever a float.
+
+The vocabulary also says which inputs are *levers* (:func:`lever`): what a county can change to
+meet a standard, and which way (teachers and floor area can rise, D-class area can fall; enrolment,
+population and the people surveyed are fixed), and which input is part of which total (D-class
+area of the floor area), so that a total is not moved to dilute its part's share. A standard may
+override a lever in its ``[levers]`` table (:func:`check_levers`); a standard's own input without
+one is a lever either way when it is a number or yes/no (the kernel cannot know better: the
+standard should say), else fixed.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import difflib
 import functools
 from decimal import Decimal
 from importlib import resources
-from typing import Mapping
+from typing import Any, Literal, Mapping
 
 import attrs
 import tomli
@@ -25,10 +33,15 @@ LEVELS = ("school", "township", "county")
 
 
 @functools.cache
+def _data() -> dict[str, Any]:
+    text = resources.files("standards_kernel").joinpath("data/vocabulary.toml").read_text("utf-8")
+    return tomli.loads(text)
+
+
+@functools.cache
 def vocabulary() -> dict[str, dict[str, InputSpec]]:
     """The vocabulary by level, then by name (names ending in ``.*`` admit any last segment)."""
-    text = resources.files("standards_kernel").joinpath("data/vocabulary.toml").read_text("utf-8")
-    raw = tomli.loads(text)
+    raw = _data()
     return {
         level: {
             name: InputSpec(
@@ -60,6 +73,88 @@ def lookup(
     if extra and name in extra and extra[name].level == level:
         return extra[name]
     return None
+
+
+# -- levers ----------------------------------------------------------------------------------
+
+LEVER_DIRECTIONS = ("up", "down", "either", "fixed")
+#: A standard's own input without a lever: of these types it may move either way (its standard
+#: knows which way, and says so in ``[levers]``); others (text, points, facts) are fixed.
+_OWN_LEVER_TYPES = ("count", "amount", "rate", "decimal", "bool")
+
+
+@attrs.frozen
+class Lever:
+    """Whether a county can change an input to meet a standard, and which way."""
+
+    direction: Literal["up", "down", "either", "fixed"]
+    why: str = ""  # fixed: the key of its wording in :func:`lever_reasons`
+    part_of: str = ""  # the total (same level) this input is part of: D-class area of the floor area
+    by: Literal["vocabulary", "standard", "type"] = "vocabulary"
+
+    def allows(self, move: str) -> bool:
+        """Whether moving the input ``move`` ("up" or "down") is a repair a county can make."""
+        return self.direction in (move, "either")
+
+
+@functools.cache
+def _vocabulary_levers() -> dict[str, dict[str, Lever]]:
+    raw = _data()
+    return {
+        level: {
+            name: Lever(spec.get("lever", "fixed"), spec.get("why", "" if "lever" in spec else "not_declared"),
+                        spec.get("part_of", ""))
+            for name, spec in raw.get(level, {}).items()
+        }
+        for level in LEVELS
+    }
+
+
+def _pattern(name: str) -> str | None:
+    return name.rsplit(".", 1)[0] + ".*" if "." in name else None
+
+
+def lever(level: str, name: str, levers: Mapping[str, str] | None = None,
+          extra: Mapping[str, InputSpec] | None = None) -> Lever:
+    """The lever of ``name`` at ``level``: the standard's ``[levers]`` entry (``levers``, keyed
+    ``<level>.<name>`` or ``<level>.<prefix>.*``), else the vocabulary's, else for a standard's own
+    input (``extra``) by its type, else fixed."""
+    known = _vocabulary_levers()[level]
+    pattern = _pattern(name)
+    base = known.get(name) or (known.get(pattern) if pattern else None)
+    if base is None:
+        spec = (extra or {}).get(name)
+        if spec is not None and spec.level == level and spec.type in _OWN_LEVER_TYPES:
+            base = Lever("either", by="type")
+        else:
+            base = Lever("fixed", "not_declared", by="type")
+    for key in (f"{level}.{name}", f"{level}.{pattern}" if pattern else None):
+        if key and levers and key in levers:
+            direction = levers[key]
+            return Lever(direction, "standard" if direction == "fixed" else "", base.part_of, "standard")  # type: ignore[arg-type]
+    return base
+
+
+def check_levers(levers: Mapping[str, Any], extra: Mapping[str, InputSpec]) -> list[tuple[str, str, str]]:
+    """Problems of a standard's ``[levers]`` table, as ``(key, message, hint)``: every key names a
+    known input as ``<level>.<name>``, every value is up, down, either or fixed."""
+    problems = []
+    for key, value in sorted(levers.items()):
+        level, _, name = key.partition(".")
+        if level not in LEVELS or not name:
+            problems.append((key, f"{key!r} does not name an input as <level>.<name>",
+                             'write e.g. "school.building_area_m2" or "county.funding.*"'))
+        elif lookup(level, name, extra) is None and name not in vocabulary()[level]:
+            problems.append((key, f"unknown {level} input {name!r}", suggest(level, name, extra) or ""))
+        elif value not in LEVER_DIRECTIONS:
+            problems.append((key, f"{value!r} is not a lever direction", "one of " + ", ".join(LEVER_DIRECTIONS)))
+    return problems
+
+
+@functools.cache
+def lever_reasons() -> dict[str, Label]:
+    """Why an input is not a lever (or not here), in zh and en; ``{name}`` stands for its label."""
+    return {key: Label(text["zh"], text["en"]) for key, text in _data().get("lever_reasons", {}).items()}
 
 
 def suggest(level: str, name: str, extra: Mapping[str, InputSpec] | None = None) -> str | None:

@@ -3,8 +3,11 @@
 For every failed gate, triggered veto and scored item below its full points, the analysis says
 what the indicator must become (the *target*) and, where the data can close the gap, the change of
 one input that clears it by itself (a *fix*): "the D-class area must fall from 45584 m² to at most
-8436.27 m²; or the total floor area must rise to at least 4558400/3 m²". Where data cannot close
-a gap it says so: points the panel awards, an event a veto reads, a level the panel judges.
+8436.27 m²". A fix always moves a *lever*, an input the county can change, the way it may move
+(``kernel.vocabulary.lever``); the other inputs the target reads are its context ("given the
+281209 m² of floor area": building more only to dilute the share is not a repair). Where data
+cannot close a gap it says so: points the panel awards, an event a veto reads, a level the panel
+judges, no lever that closes it.
 
 How a fix is found: the indicator's formula is read as a function of one input at a time, the
 others held at their submitted values. When that function is a ratio of two linear functions
@@ -29,10 +32,10 @@ from __future__ import annotations
 from .analysis import Analysis, analyse
 from .data import gaps_to_data
 from .exact import Solution, frac, number_text, solve, toward
-from .model import Closable, Fix, Gap, Target
+from .model import Closable, Fix, Gap, Held, Target
 from .units import TOP_CONTRIBUTORS
 
 __all__ = [
-    "TOP_CONTRIBUTORS", "Closable", "Fix", "Gap", "Solution", "Target", "Analysis", "analyse", "frac",
+    "TOP_CONTRIBUTORS", "Closable", "Fix", "Gap", "Held", "Solution", "Target", "Analysis", "analyse", "frac",
     "gaps_to_data", "number_text", "solve", "toward",
 ]

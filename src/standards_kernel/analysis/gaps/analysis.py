@@ -13,6 +13,7 @@ from fractions import Fraction
 from functools import partial
 from typing import Any, Callable
 
+import attrs
 from ...errors import KernelError
 from ...kernel import model as m
 from ...kernel.evaluate import Evaluation, IndicatorResult, Reading, RuleResult
@@ -76,8 +77,10 @@ class Analysis(UnitTargets):
             for uid in r.failed_units:
                 targets.append(self.check_target(res, uid, res.units[uid]))
         closable = worst(t.closable for t in targets)
-        if closable == "fact" and rule.kind == "veto":
+        if rule.kind == "veto" and closable in ("fact", "no_lever") and all(
+                t.field is not None or t.no_lever == "event" for t in targets if t.closable != "data"):
             closable = "event"  # a veto reads something that happened: data cannot undo it
+            targets = [as_event(t) for t in targets]
         return Gap(
             id=f"{rule_table(rule)}.{rule.id}", kind=rule.kind, indicator=rule.indicator, closable=closable,
             targets=tuple(targets), effect=rule.effect, grade=rule.grade, applied=r.applied,
@@ -161,6 +164,14 @@ class Analysis(UnitTargets):
         names.update({pid: d.value for pid, (_, d) in self.ev.parameters.items()})
         names.update({iid: r.county.value for iid, r in self.ev.indicators.items() if r.county is not None})
         return names
+
+
+def as_event(target: Target) -> Target:
+    """A fact a veto reads is something that happened, whatever way its input could move."""
+    if target.closable != "no_lever":
+        return target
+    context = tuple(attrs.evolve(h, reason="event") for h in target.context)
+    return attrs.evolve(target, no_lever="event", context=context)
 
 
 def rule_table(rule: m.Rule) -> str:

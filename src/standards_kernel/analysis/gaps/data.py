@@ -1,7 +1,10 @@
 """The gaps as canonical JSON data: decimals as canonical text, fractions with their exact form.
 
 A bound is written as a decimal rounded *toward the side that clears the gap*, plus the exact
-fraction (``p/q``) when the decimal does not terminate; reports round only for display.
+fraction (``p/q``) when the decimal does not terminate; reports round only for display. Every
+fix listed moves a lever its allowed way (``relation`` says which); a target's ``context`` lists
+the inputs it reads that are held fixed, each with its value and ``reason`` (a key of
+``vocabulary.lever_reasons``), and ``no_lever`` says why no lever closes it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any, Mapping, Sequence
 
 from ...kernel.numbers import canonical, is_number
 from .exact import number_text, toward
-from .model import Fix, Gap, Target
+from .model import Fix, Gap, Held, Target
 
 
 def gaps_to_data(gaps: Sequence[Gap]) -> list[dict[str, Any]]:
@@ -73,6 +76,21 @@ def _target_data(t: Target) -> dict[str, Any]:
         data["field"] = t.field
     if t.detail:
         data["detail"] = _detail_data(t.detail, t.relation)
+    if t.context:
+        data["context"] = [_held_data(h) for h in t.context]
+    if t.no_lever:
+        data["no_lever"] = t.no_lever
+    return data
+
+
+def _held_data(h: Held) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": h.name, "value": _value(h.value), "reason": h.reason}
+    if h.unit is not None:
+        data["unit"] = h.unit
+    if h.measure:
+        data["measure"] = h.measure
+    if h.would:
+        data["would"] = h.would
     return data
 
 

@@ -2,7 +2,10 @@
 
 A :class:`Gap` is a failed gate, a triggered veto or a scored item below its full points; its
 :class:`Target` says what an indicator must become; a :class:`Fix` is one change of one quantity
-that makes the target hold by itself. Also here: how closable a gap is, and how big a fix is.
+that makes the target hold by itself, and only a *lever* (an input the county can change, moved
+the way it may move: :func:`standards_kernel.kernel.vocabulary.lever`) is a fix; the inputs a
+target reads that are held fixed are its :class:`Held` context ("given 500 pupils, 2 more
+teachers"). Also here: how closable a gap is, and how big a fix is.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from typing import Any, Iterable, Literal, Mapping
 
 import attrs
 
-Closable = Literal["data", "fact", "panel", "level", "event", "not_computed"]
-CLOSABLE_ORDER = ("data", "fact", "level", "panel", "not_computed", "event")  # worst last
+Closable = Literal["data", "fact", "panel", "level", "no_lever", "event", "not_computed"]
+CLOSABLE_ORDER = ("data", "fact", "level", "panel", "no_lever", "not_computed", "event")  # worst last
 
 
 @attrs.frozen
@@ -39,10 +42,22 @@ class Fix:
     type: str = ""  # the field's type in the vocabulary: count, amount, rate …
     detail: Mapping[str, Any] = attrs.field(factory=dict)
     then: tuple["Fix", ...] = ()
+    lever: str = ""  # an input that is a lever moved its allowed way: its direction, "up", "down" or "either"
+    held: str = ""  # why this move is not a repair (a key of vocabulary.lever_reasons): not listed
 
     @property
     def reachable(self) -> bool:
         return not self.problem
+
+    @property
+    def is_lever(self) -> bool:
+        """A repair the county can make: a lever moved its way (or an indicator moved by levers)."""
+        return not self.held and (self.kind == "indicator" or bool(self.lever))
+
+    @property
+    def move(self) -> str:
+        """"up" or "down": which way the fix moves its quantity."""
+        return "up" if self.relation in (">", ">=") or (self.relation == "==" and self.required > self.current) else "down"
 
     @property
     def target(self) -> Fraction:
@@ -51,6 +66,21 @@ class Fix:
     @property
     def change(self) -> Fraction:
         return self.target - self.current
+
+
+@attrs.frozen
+class Held:
+    """An input a target reads that no fix moves, stated as context: fixed (enrolment,
+    population, people surveyed), or a lever that would have to move the other way, or a total
+    that would only dilute its part's share. ``would`` is the move that alone would close the
+    gap ("up"/"down"), when there is one; ``reason`` a key of ``vocabulary.lever_reasons``."""
+
+    name: str
+    unit: str | None
+    value: Any
+    reason: str
+    measure: str = ""
+    would: str = ""
 
 
 @attrs.frozen
@@ -71,6 +101,8 @@ class Target:
     counts: tuple[str, ...] = ()  # published rate: the counts a number of pupils would need
     field: str | None = None  # a fact or a panel's points: the submission field that holds it
     detail: Mapping[str, Any] = attrs.field(factory=dict)
+    context: tuple[Held, ...] = ()  # inputs read and held fixed: "given 500 pupils"
+    no_lever: str = ""  # closable == "no_lever": why (a key of vocabulary.lever_reasons)
 
 
 @attrs.frozen

@@ -4,8 +4,12 @@
 or of one school or township, the target its rule sets and the fixes that reach it: the formula
 is solved for each input it reads (:func:`.exact.solve`), unit-level names are mapped back to the
 record field behind a segment view, and each fix is bounded by its field's own limits (counts are
-whole, nothing is negative, rates stay within 100%). Targets over sets of units (min/max, CV,
-k of n, counts of units that meet) are :class:`.units.UnitTargets`'.
+whole, nothing is negative, rates stay within 100%). Only levers are fixes: an input the
+vocabulary (or the standard's ``[levers]``) says the county can change, moved the way it may move,
+and never a total moved to dilute the share of a part the same formula reads; every other input
+the formula reads is stated as context (:class:`.model.Held`), and a target only such moves would
+close is ``no_lever``. Targets over sets of units (min/max, CV, k of n, counts of units that meet)
+are :class:`.units.UnitTargets`'.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from ...kernel import model as m
 from ...kernel.evaluate import Evaluation, IndicatorResult, Reading, UnitView
 from ...kernel.numbers import is_number
 from ...kernel.segments import SPLIT_RESOURCES, field_for
-from ...kernel.vocabulary import coerce
+from ...kernel.vocabulary import Lever, coerce, lever
 from ...kernel.vocabulary import lookup as vocabulary_lookup
 from .exact import Solution, frac, least_whole, solve
-from .model import Closable, Fix, Target, effort
+from .model import Closable, Fix, Held, Target, effort
 
 
 def own_typed_values(values: Mapping[str, Any], std: m.Standard, level: str) -> dict[str, Any]:
@@ -37,6 +41,26 @@ def own_typed(unit: Any, std: m.Standard, level: str) -> Any:
 
 
 
+class _RawUnits:
+    """The submitted school and township records, typed as the evaluation reads them, by
+    ``(base, id)``; each typed when a target first asks for it (most never are)."""
+
+    def __init__(self, ev: Evaluation, std: m.Standard) -> None:
+        self.std = std
+        self.records = {("schools", u.id): u for u in ev.submission.schools}
+        self.records.update({("townships", u.id): u for u in ev.submission.townships})
+        self.typed: dict[tuple[str, str], Any] = {}
+
+    def get(self, key: tuple[str, str | None]) -> Any:
+        if key in self.typed:
+            return self.typed[key]
+        record = self.records.get(key)  # type: ignore[arg-type]
+        if record is None:
+            return None
+        typed = self.typed[key] = own_typed(record, self.std, "school" if key[0] == "schools" else "township")  # type: ignore[index]
+        return typed
+
+
 class Targets:
     """The target machinery over one evaluation (the unit-set targets are the subclass's)."""
 
@@ -44,8 +68,8 @@ class Targets:
         self.ev = ev
         self.std = ev.standard
         self.views: dict[str, dict[str, UnitView]] = {s: {v.id: v for v in vs} for s, vs in ev.units.items()}
-        self.raw_units = {("schools", u.id): own_typed(u, self.std, "school") for u in ev.submission.schools}
-        self.raw_units.update({("townships", u.id): own_typed(u, self.std, "township") for u in ev.submission.townships})
+        self.raw_units = _RawUnits(ev, self.std)
+        self.levers: dict[tuple[str, str], tuple[Lever, str]] = {}
 
     # -- targets over sets of units: :class:`.units.UnitTargets` ---------------------------------
 
@@ -85,6 +109,9 @@ class Targets:
             if ind.input is not None or reading.note:  # a reported fact: true/false, a text
                 name = ind.input or ind.fallback_input
                 field = self.raw_field(ind.level, unit, name)[0] if unit is not None and name else name
+                held = self.held_fact(ind.level, unit, field, value, required)
+                if held is not None:
+                    return Target(closable="no_lever", field=field, context=(held,), no_lever=held.reason, **base)
                 return Target(closable="fact", field=field, **base)
             return Target(closable="not_computed", note="not_numeric", **base)
         note = "rounded" if ind.round is not None else ""
@@ -99,11 +126,14 @@ class Targets:
             if reading.note and ind.formula is not None:
                 note = "published"
                 counts = tuple(sorted(n for n in ind.formula.names if self.is_input(n, ind)))
+            if fix is not None and fix.held:
+                stated = Held(fix.name, fix.unit, fix.current, fix.held, fix.measure, fix.move)
+                return Target(closable="no_lever", note=note, counts=counts, context=(stated,), no_lever=fix.held, **base)
             fixes = (fix,) if fix is not None else ()
             return Target(fixes=fixes, closable="data" if fixes else "not_computed", note=note, counts=counts, **base)
         if ind.formula is None:
             return Target(closable="not_computed", note="not_numeric", **base)
-        found: list[tuple[bool, Fraction, str, Fix]] = []
+        found: list[tuple[Fraction, bool, str, Fix]] = []
         for name in sorted(ind.formula.names):
             if name in self.std.parameters or name in ("share", "segment") or name not in reading.reads:
                 continue
@@ -117,10 +147,88 @@ class Targets:
             else:
                 fix = self.input_fix(name, level, unit, reading.reads[name], solution)
             if fix is not None:
-                found.append((not solution.numerator, effort(fix), fix.name, fix))
-        ordered = tuple(f for *_, f in sorted(found, key=lambda item: item[:3]))
-        closable: Closable = "data" if any(f.reachable for f in ordered) else "not_computed"
-        return Target(fixes=ordered, closable=closable, note=note or ("" if ordered else "no_closed_form"), **base)
+                found.append((effort(fix), not solution.numerator, fix.name, fix))
+        ordered = [f for *_, f in sorted(found, key=lambda item: item[:3])]  # the smallest relative change first
+        levers, context, left_out = self.levers_only(ind, level, unit, reading, ordered)
+        closable: Closable = "data" if any(f.reachable for f in levers) else "not_computed"
+        no_lever = ""
+        if closable != "data" and left_out:
+            closable, no_lever = "no_lever", left_out[0]
+        note = note or ("" if ordered else "no_closed_form")
+        return Target(fixes=levers, closable=closable, note=note, context=context, no_lever=no_lever, **base)
+
+    # -- levers -------------------------------------------------------------------------------
+
+    def field_lever(self, level: str, unit: str | None, name: str) -> tuple[Lever, str]:
+        """The lever of a submitted field (of the county, or a school's or township's record field),
+        and its unit of measure."""
+        where = "county"
+        if unit is not None:
+            unit_set = self.std.units.get(level)
+            where = "township" if unit_set is not None and unit_set.base == "townships" else "school"
+        key = (where, name)
+        if key not in self.levers:  # asked once per field and level, not once per unit
+            spec = vocabulary_lookup(where, name, self.std.inputs)
+            self.levers[key] = lever(where, name, self.std.levers, self.std.inputs), (spec.unit if spec is not None else "")
+        return self.levers[key]
+
+    def lever_move(self, level: str, unit: str | None, name: str, current: Fraction, solution: Solution) -> tuple[str, str]:
+        """``(lever, held)`` of moving a field as ``solution`` asks: the lever's direction when it
+        may move that way, else why not (a key of ``vocabulary.lever_reasons``)."""
+        found, _ = self.field_lever(level, unit, name)
+        up = solution.relation in (">", ">=") or (solution.relation == "==" and solution.required > current)
+        if found.direction == "fixed":
+            return "", found.why or "not_declared"
+        if not found.allows("up" if up else "down"):
+            return "", "up_only" if found.direction == "up" else "down_only"
+        return found.direction, ""
+
+    def held_fact(self, level: str, unit: str | None, field: str | None, value: Any, required: Any) -> Held | None:
+        """A reported fact that must change: held when it is not a lever (an event, an identity) or
+        may only move the other way (true → false for a condition that can only be met)."""
+        if field is None:
+            return None
+        found, _ = self.field_lever(level, unit, field)
+        move = ("up" if required else "down") if isinstance(required, bool) else found.direction
+        if found.direction == "fixed":
+            return Held(field, unit, value, found.why or "not_declared", would=move if isinstance(required, bool) else "")
+        if not found.allows(move):
+            return Held(field, unit, value, "up_only" if found.direction == "up" else "down_only", would=move)
+        return None
+
+    def levers_only(self, ind: m.Indicator, level: str, unit: str | None, reading: Reading,
+                    fixes: list[Fix]) -> tuple[tuple[Fix, ...], tuple[Held, ...], list[str]]:
+        """The fixes that move levers; the context: every input the formula reads that is held
+        fixed, or whose only fix is not a lever's move (a total diluting its part: ``whole``); and
+        why each fix that is not a lever's move was left out, in the fixes' order."""
+        assert ind.formula is not None
+        read: dict[str, Any] = {}  # record field → its value
+        for name in sorted(ind.formula.names):
+            if not self.is_input(name, ind) or name not in reading.reads:
+                continue
+            raw_name = name if unit is None else self.raw_field(level, unit, name)[0]
+            if raw_name is not None:
+                raw = self.raw_units.get((self.std.units[level].base, unit)) if unit is not None else None
+                read[raw_name] = raw.values.get(raw_name, reading.reads[name]) if raw is not None else reading.reads[name]
+        levers = {name: self.field_lever(level, unit, name) for name in read}
+        totals = {found.part_of for found, _ in levers.values() if found.part_of} & set(read)
+        kept: list[Fix] = []
+        context: dict[str, Held] = {}
+        held: list[str] = []
+        for fix in fixes:
+            if fix.kind == "input" and not fix.held and fix.name in totals:
+                fix = attrs.evolve(fix, held="whole", lever="")
+            if fix.is_lever:
+                kept.append(fix)
+                continue
+            held.append(fix.held)
+            if fix.kind == "input":
+                context[fix.name] = Held(fix.name, fix.unit, fix.current, fix.held, fix.measure, fix.move)
+        moved = {f.name for f in kept if f.kind == "input"}
+        for name, (found, measure) in sorted(levers.items()):
+            if name not in moved and name not in context and found.direction == "fixed":
+                context[name] = Held(name, unit, read[name], found.why or "not_declared", measure)
+        return tuple(kept), tuple(context[k] for k in sorted(context)), held
 
     def is_input(self, name: str, ind: m.Indicator) -> bool:
         return name not in self.std.parameters and name not in self.std.indicators and name not in ("share", "segment")
@@ -129,7 +237,8 @@ class Targets:
         """The change of one submitted field; unit-level names are mapped back to the record."""
         if unit is None:
             spec = vocabulary_lookup("county", name, self.std.inputs)
-            return bounded_fix(name, None, frac(current), solution, spec)
+            now = frac(current)
+            return bounded_fix(name, None, now, solution, spec, move=self.lever_move(level, None, name, now, solution))
         raw_name, share = self.raw_field(level, unit, name)
         unit_set = self.std.units.get(level)
         raw = self.raw_units.get((unit_set.base, unit)) if unit_set is not None else None
@@ -140,7 +249,8 @@ class Targets:
         spec = vocabulary_lookup("school" if unit_set.base == "schools" else "township", raw_name, self.std.inputs)
         if share is not None:
             solution = Solution(solution.relation, solution.required / share, solution.numerator)
-        return bounded_fix(raw_name, unit, frac(raw.values[raw_name]), solution, spec, share)
+        now = frac(raw.values[raw_name])
+        return bounded_fix(raw_name, unit, now, solution, spec, share, self.lever_move(level, unit, raw_name, now, solution))
 
     def indicator_fix(self, name: str, unit: str | None, current: Any, solution: Solution, depth: int) -> Fix:
         """The change of another indicator the formula reads, with what moves it."""
@@ -154,7 +264,8 @@ class Targets:
         if reading is None or problem:
             return fix
         target = self.target(inner, unit, reading, solution.relation, solution.required, depth + 1)
-        return attrs.evolve(fix, then=target.fixes, detail=dict(target.detail))
+        held = (target.no_lever or "no_lever") if target.closable == "no_lever" else ""
+        return attrs.evolve(fix, then=target.fixes, detail=dict(target.detail), held=held)
 
     def raw_field(self, level: str, unit: str, name: str) -> tuple[str | None, Fraction | None]:
         """The record field behind a unit view's ``name``, and the share the view scales it by:
@@ -180,7 +291,7 @@ class Targets:
 
 
 def bounded_fix(name: str, unit: str | None, current: Fraction, solution: Solution, spec: m.InputSpec | None,
-                 share: Fraction | None = None) -> Fix:
+                 share: Fraction | None = None, move: tuple[str, str] = ("", "")) -> Fix:
     """A fix with the field's own limits: counts are whole, nothing is negative, rates ≤ 100%."""
     relation, required = solution.relation, solution.required
     whole = None
@@ -204,5 +315,6 @@ def bounded_fix(name: str, unit: str | None, current: Fraction, solution: Soluti
         if kind == "rate" and relation in (">=", ">", "==") and (lowest > 1 or (relation == ">" and whole is None and required >= 1)):
             problem = "above_one"
     measure = spec.unit if spec is not None else ""
-    return Fix(name, "input", unit, current, relation, required, whole, problem, share, measure, kind)
+    lever, held = move
+    return Fix(name, "input", unit, current, relation, required, whole, problem, share, measure, kind, lever=lever, held=held)
 

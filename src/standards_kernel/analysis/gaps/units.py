@@ -17,7 +17,7 @@ from ...kernel.compare import holds
 from ...kernel.evaluate import Reading, UnitView
 from ...kernel.numbers import is_number
 from .exact import Solution, frac, least_whole
-from .model import Target, target_effort, worst
+from .model import Held, Target, target_effort, worst
 from .targets import Targets
 
 #: How many contributors to a difference coefficient a gap lists (largest first).
@@ -45,6 +45,11 @@ class UnitTargets(Targets):
                 elif is_number(view.fields.get(spec.of)) and not holds(frac(view.fields[spec.of]), relation, required):
                     fix = self.input_fix(spec.of, spec.over, view.id, view.fields[spec.of], Solution(relation, required, True))
                     value = view.fields[spec.of]
+                    if fix is not None and fix.held:  # not a lever: stated, not proposed
+                        held = Held(fix.name, fix.unit, fix.current, fix.held, fix.measure, fix.move)
+                        parts.append(Target(spec.of, view.id, value, relation, required, closable="no_lever",
+                                            context=(held,), no_lever=fix.held))
+                        continue
                     parts.append(Target(spec.of, view.id, value, relation, required, fixes=(fix,) if fix else (),
                                         closable="data" if fix else "not_computed"))
             closable = worst(p.closable for p in parts) if parts else "not_computed"
