@@ -4,6 +4,7 @@ the test CI runs to catch any change of the kernel's semantics since they were r
 from __future__ import annotations
 
 import copy
+import json
 import datetime as dt
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from standards_kernel.kernel.evaluate import evaluate
 from standards_kernel.kernel.expressions import Function
 from standards_kernel.audit.records import RecordError, make_record, read_record_file, record_evaluation
 from standards_kernel.kernel.registry import default_registry
+from standards_kernel.audit.decision import EARLIER_FORMATS, FORMAT
 from standards_kernel.audit.replay import ABSENT, Difference, diff_records, json_diff, replay
 from standards_kernel.kernel.submission import read_submission
 from tests.helpers import ROOT
@@ -228,3 +230,49 @@ def test_rerecord_keeps_the_recorded_content_and_replays(record) -> None:
     assert fresh.submission == stale.submission and fresh.body["as_of"] == stale.body["as_of"]
     assert fresh.decision_id != stale.decision_id
     assert replay(fresh).identical
+
+
+# --- records of an earlier result format ------------------------------------------------------
+
+EARLIER = sorted((ROOT / "fixtures" / "records" / "evaluation-1").glob("*.json"))
+
+
+def test_there_are_records_of_the_earlier_format() -> None:
+    assert len(EARLIER) >= 4
+    assert {read_record_file(p).result["format"] for p in EARLIER} == {"standards-kernel/evaluation@1"}
+    assert {read_record_file(p).result["format"] for p in GOLDEN} == {FORMAT}
+
+
+@pytest.mark.parametrize("path", EARLIER, ids=[p.name for p in EARLIER])
+def test_an_earlier_format_record_replays_with_what_was_left_out_named(path: Path) -> None:
+    outcome = replay(read_record_file(path))
+    assert outcome.identical and outcome.error is None
+    assert outcome.recorded_format == "standards-kernel/evaluation@1"
+    assert outcome.not_compared == EARLIER_FORMATS["standards-kernel/evaluation@1"] == ("gaps", "next_grade", "inputs")
+    assert outcome.to_dict()["not_compared"] == ["gaps", "next_grade", "inputs"]
+
+
+def test_an_earlier_format_record_still_has_every_other_value_compared() -> None:
+    from standards_kernel.audit.records import make_record
+
+    old = read_record_file(ROOT / "fixtures" / "records" / "evaluation-1" / "yunnan-yuanjiang-2009.json")
+    body = json.loads(json.dumps(old.body))
+    body["result"]["indicators"]["d_class_ratio"]["value"] = "0.03"
+    changed = replay(make_record(body, old.standard_content, old.created_at))
+    assert not changed.identical and [d.path for d in changed.differences] == ["indicators.d_class_ratio.value"]
+    body = json.loads(json.dumps(old.body))
+    body["result"]["gaps"] = []  # a section whose meaning changed: not compared, and said so
+    assert replay(make_record(body, old.standard_content, old.created_at)).identical
+
+
+def test_replay_says_in_words_what_an_earlier_format_left_out(capsys) -> None:
+    from standards_kernel.interfaces.cli import main
+
+    path = ROOT / "fixtures" / "records" / "evaluation-1" / "national-basic-2012-pass.json"
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "记录为旧格式 standards-kernel/evaluation@1：整改清单、升级方案、标准自设输入的名称未比较" in out
+    assert main(["replay", str(path), "--lang", "en"]) == 0
+    assert "recorded in the earlier format standards-kernel/evaluation@1: rectification list, next-grade plan, " \
+           "the names of the standard's own inputs not compared" in capsys.readouterr().out
+    assert main(["replay", str(GOLDEN[0])]) == 0 and "旧格式" not in capsys.readouterr().out

@@ -189,7 +189,7 @@ def test_the_pytest_plugin_runs_cases_as_items(pytester):
 
 
 def test_the_cli_runs_a_directory_and_exits_by_outcome(tmp_path):
-    cli = [sys.executable, "-m", "standards_kernel", "test"]
+    cli = [sys.executable, "-m", "standards_kernel", "test", "--lang", "en"]
     write(tmp_path, '[expect]\ngrade = "qualified"\n')
     run = subprocess.run(cli + [str(tmp_path)], capture_output=True, text=True)
     assert (run.returncode, run.stdout.splitlines()[-1]) == (0, "1 of 1 case(s) passed")

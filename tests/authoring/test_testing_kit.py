@@ -146,7 +146,7 @@ def test_property_tests_make_one_pytest_item_per_property():
 
 
 def test_the_cli_runs_the_suite_and_saves_the_falsifying_example(tmp_path):
-    cli = [sys.executable, "-m", "standards_kernel", "test", "--max-examples", "5"]
+    cli = [sys.executable, "-m", "standards_kernel", "test", "--lang", "en", "--max-examples", "5"]
     run = subprocess.run(cli + ["--properties", str(DATA / "standards" / "synthetic.toml")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("PASS  ") == len(PROPERTIES)

@@ -1,6 +1,7 @@
-"""docs/tutorial-new-standard.md, run: every ```sh block in order, in a fresh directory, with the
-package installed into a throw-away virtual environment; every ```text block after a command must
-appear in what that command printed. So the tutorial cannot fall behind the code."""
+"""docs/tutorial-new-standard.md and its Chinese version docs/zh/tutorial-new-standard.md, run:
+every ```sh block in order, in a fresh directory, with the package installed into a throw-away
+virtual environment; every ```text block after a command must appear in what that command printed.
+So neither tutorial can fall behind the code, and the Chinese one runs the English one's commands."""
 
 from __future__ import annotations
 
@@ -8,18 +9,22 @@ import os
 import re
 import subprocess
 from pathlib import Path
+
+import pytest
+
 from tests.helpers import ROOT
 from tests.helpers.venvs import make_venv
 
 
 TUTORIAL = ROOT / "docs" / "tutorial-new-standard.md"
+TUTORIALS = [TUTORIAL, ROOT / "docs" / "zh" / "tutorial-new-standard.md"]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```\n", re.S | re.M)
 
 
-def blocks() -> list[tuple[str, list[str]]]:
+def blocks(page: Path = TUTORIAL) -> list[tuple[str, list[str]]]:
     """Each ```sh block with the ```text excerpts that follow it."""
     found: list[tuple[str, list[str]]] = []
-    for match in FENCE.finditer(TUTORIAL.read_text("utf-8")):
+    for match in FENCE.finditer(page.read_text("utf-8")):
         kind, body = match.group(1), match.group(2)
         if kind == "sh":
             found.append((body, []))
@@ -55,12 +60,15 @@ def script(found: list[tuple[str, list[str]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_the_tutorial_runs_as_written(tmp_path):
-    found = blocks()
+@pytest.mark.parametrize("page", TUTORIALS, ids=lambda page: page.relative_to(ROOT).as_posix())
+def test_the_tutorial_runs_as_written(tmp_path, page):
+    found = blocks(page)
     assert len(found) >= 8, "the tutorial's commands were not found"
     work = tmp_path / "work"
     work.mkdir()
-    run = subprocess.run(["bash", "-c", script(found)], cwd=work, env=environment(tmp_path),
+    env = environment(tmp_path)
+    env.pop("STANDARDS_KERNEL_LANG", None)  # the page shows what a reader sees who chose no language
+    run = subprocess.run(["bash", "-c", script(found)], cwd=work, env=env,
                          capture_output=True, text=True, timeout=600)
     outputs = re.split(r"^@@@ block \d+\n", run.stdout, flags=re.M)[1:]
     assert run.returncode == 0, (f"block {len(outputs) - 1} failed (exit {run.returncode}):\n{found[len(outputs) - 1][0]}\n"
@@ -72,3 +80,18 @@ def test_the_tutorial_runs_as_written(tmp_path):
     package = work / "standards-kernel-taohua-county-education"
     assert (package / "submission.toml").is_file()
     assert "Traceback" not in run.stderr
+
+
+def commands(body: str) -> list[str]:
+    """A ```sh block without its comment lines (shell comments, and TOML comments inside a
+    here-document): what a translation may change without changing what runs."""
+    # The reader's choice of output language is the one line a translation may add or leave out.
+    return [line for line in body.splitlines()
+            if not line.lstrip().startswith("#") and not line.startswith("export STANDARDS_KERNEL_LANG=")]
+
+
+def test_the_chinese_tutorial_runs_the_english_commands():
+    english, chinese = blocks(TUTORIALS[0]), blocks(TUTORIALS[1])
+    assert len(chinese) == len(english), "the Chinese tutorial has a different number of ```sh blocks"
+    for index, ((en, _), (zh, _)) in enumerate(zip(english, chinese)):
+        assert commands(zh) == commands(en), f"```sh block {index} differs from the English tutorial's"

@@ -103,7 +103,11 @@ def test_list_and_show(capsys, ledger_path, tmp_path) -> None:
     decision = record_one(capsys)
     code, out, err = run(capsys, "ledger", "list", "--county", "530428", "--standard", "yunnan.county-education@2009",
                          "--from", "2009-01-01", "--to", "2009-12-31", "--stage", "municipal_review")
-    assert code == 0 and decision in out and "qualified 91.5" in out and "(1 record)" in err
+    # Chinese unless asked otherwise: the stage and grade by their labels
+    assert code == 0 and decision in out and "市级复评  教育工作合格县 91.5" in out and err == "共 1 条记录\n"
+    code, out, err = run(capsys, "ledger", "list", "--county", "530428", "--lang", "en", "--show-ids")
+    assert code == 0 and "municipal review  qualified county in education work [qualified] 91.5" in out
+    assert err == "1 record\n"
     code, out, _ = run(capsys, "ledger", "list", "--county", "999999")
     assert code == 0 and out == ""
     code, out, _ = run(capsys, "ledger", "show", decision[:8])
@@ -115,6 +119,8 @@ def test_list_and_show(capsys, ledger_path, tmp_path) -> None:
     path = tmp_path / "r.json"
     path.write_text(out, "utf-8")
     code, out, _ = run(capsys, "replay", str(path))
+    assert code == 0 and out.startswith(f"重放 {decision}：完全一致")
+    code, out, _ = run(capsys, "replay", str(path), "--lang", "en")
     assert code == 0 and out.startswith(f"replay {decision}: identical")
     code, out, err = run(capsys, "ledger", "show", "0000000000")
     assert code == 2 and "no decision 0000000000" in err
@@ -122,7 +128,7 @@ def test_list_and_show(capsys, ledger_path, tmp_path) -> None:
 
 def test_replay_by_id_and_the_golden_record(capsys, ledger_path) -> None:
     decision = record_one(capsys)
-    code, out, _ = run(capsys, "replay", decision)
+    code, out, _ = run(capsys, "replay", decision, "--lang", "en")
     assert code == 0 and "identical" in out and "from the record" in out
     code, out, _ = run(capsys, "replay", decision, "--format", "json")
     assert code == 0 and json.loads(out) == {
@@ -149,10 +155,12 @@ def test_replay_of_a_differing_record_exits_1(capsys, tmp_path) -> None:
     body["result"]["grade"] = "advanced"
     path = tmp_path / "older-kernel.json"
     path.write_text(make_record(body, fresh.standard_content, fresh.created_at).to_file_text(), "utf-8")
-    code, out, _ = run(capsys, "replay", str(path))
+    code, out, _ = run(capsys, "replay", str(path), "--lang", "en")
     assert code == 1
-    assert "DIFFERENT (1 field)" in out
-    assert 'grade: recorded "advanced", replayed "qualified"' in out
+    assert "DIFFERENT (1 field(s))" in out
+    assert "Grade: advanced county in education work → qualified county in education work" in out
+    code, out, _ = run(capsys, "replay", str(path))
+    assert code == 1 and "不一致（1 处）" in out and "评定等级：教育工作先进县 → 教育工作合格县" in out
 
 
 def test_replay_of_an_edited_record_is_refused(capsys, tmp_path) -> None:
@@ -176,6 +184,10 @@ def test_diff(capsys, ledger_path, tmp_path) -> None:
     code, _, err = run(capsys, "evaluate", str(self_file), "--record", "--format", "json")
     self_eval = err.strip().removeprefix("decision_id: ")
     code, out, _ = run(capsys, "diff", self_eval, review)
+    assert code == 1 and "阶段：自评 → 市级复评" in out and "全县中小学D级危房面积（公布值）：8,436.27 m² → 45,584 m²" in out
+    assert "降等原因：无 → D级危房比例超过3%（先进县一票否决）" in out
+    assert "d_class" not in out.split("\n", 2)[2]  # no ids below the two record lines, unless asked for
+    code, out, _ = run(capsys, "diff", self_eval, review, "--lang", "en", "--show-ids")
     assert code == 1
     assert 'stage: "self" → "municipal_review"' in out
     assert 'data."totals.dilapidated_d_area_m2": "8436.27" → "45584"' in out

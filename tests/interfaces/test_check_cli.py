@@ -25,7 +25,7 @@ def test_check_takes_a_file_an_id_or_an_id_at_edition() -> None:
     several = cli("check", "national.basic-balance")
     assert several.returncode == 2 and "several editions" in several.stderr
     dated = cli("check", "national.basic-balance", "--as-of", "2013-06-01")
-    assert dated.returncode == 0 and dated.stdout.startswith("national.basic-balance@2012:")
+    assert dated.returncode == 0 and dated.stdout.startswith("national.basic-balance@2012：")
 
 
 def test_check_and_list_count_assumed_parameters_alike() -> None:
@@ -35,12 +35,14 @@ def test_check_and_list_count_assumed_parameters_alike() -> None:
         for edition in entry["editions"]:
             key = f"{entry['id']}@{edition['edition']}"
             counts = {s: n for s, n in edition["parameters"].items() if n}
-            out = cli("check", key).stdout
+            out = cli("check", key, "--lang", "en").stdout
             line = next(l for l in out.splitlines() if "parameters by status" in l)
             shown = dict((s, int(n)) for s, n in (part.split() for part in line.split(": ", 1)[1].split(", ")))
             assert shown == counts, (key, line, counts)
             named = next((l for l in out.splitlines() if l.strip().startswith("assumed parameters")), "")
             assert (f"assumed parameters ({counts['assumed']};" in named) if counts.get("assumed") else named == ""
+            zh = cli("check", key).stdout  # Chinese by default, the same count
+            assert (f"假定参数（{counts.get('assumed')} 个" in zh) == bool(counts.get("assumed"))
             checked += 1
     assert checked >= 10
 

@@ -464,7 +464,10 @@ def test_openapi_models_are_the_kernel_models(openapi: dict[str, Any], kernel_cl
 
 def test_the_documented_result_is_the_result(server: Server, openapi: dict[str, Any]) -> None:
     result = server.client.post("/v1/evaluations", content=submission_json(YUANJIANG)).json()
-    assert set(openapi["components"]["schemas"]["EvaluationResult"]["properties"]) == set(result)
+    schema = openapi["components"]["schemas"]["EvaluationResult"]
+    # every key documented; `inputs` only for a standard with inputs of its own (Yunnan has none)
+    assert set(schema["properties"]) - {"inputs", "sensitivity"} == set(result)  # sensitivity: only when asked
+    assert set(schema["required"]) <= set(result) and "inputs" not in schema["required"]
 
 
 def test_the_docs_page_loads_nothing_from_elsewhere(server: Server) -> None:
@@ -515,3 +518,18 @@ def test_serve_defaults_to_loopback_and_warns_otherwise() -> None:
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
     assert all(is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "127.8.0.1"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.5", "example.org"))
+
+
+def test_sensitivity_on_request_and_kept_by_the_record(server: Server) -> None:
+    plain = server.client.post("/v1/evaluations", content=submission_json(YUANJIANG)).json()
+    asked = server.client.post("/v1/evaluations?sensitivity=true", content=submission_json(YUANJIANG)).json()
+    assert "sensitivity" not in plain
+    flips = asked.pop("sensitivity")["parameters"]["advanced_cutoff"]["flips"]
+    assert [(f["what"], f["at"], f["below"], f["above"]) for f in flips] == [
+        ("grade_by_score", "91.5", "advanced", "qualified")]
+    assert asked == plain
+    recorded = server.client.post("/v1/evaluations?sensitivity=true&record=true", content=submission_json(YUANJIANG),
+                                  headers={"Content-Type": "application/json"})
+    assert recorded.status_code == 201 and "sensitivity" in recorded.json()["result"]
+    replayed = server.client.post(f"/v1/records/{recorded.json()['decision_id']}/replay")
+    assert replayed.status_code == 200 and replayed.json()["identical"] is True

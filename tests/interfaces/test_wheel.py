@@ -90,6 +90,10 @@ def test_the_docs_errors_point_to_are_installed(installed: dict[str, str], tmp_p
     assert page.returncode == 0 and page.stdout == (ROOT / "docs/standard-format.md").read_text("utf-8")
     unknown = run(installed, tmp_path, "standards-kernel", "docs", "no-such-page")
     assert unknown.returncode == 2 and "standard-format" in unknown.stderr and "Traceback" not in unknown.stderr
+    partial = run(installed, tmp_path, "standards-kernel", "docs", "tutorial")  # the page, not its Chinese copy
+    assert partial.returncode == 0 and partial.stdout == (ROOT / "docs/tutorial-new-standard.md").read_text("utf-8")
+    chinese = run(installed, tmp_path, "standards-kernel", "docs", "zh/tutorial")
+    assert chinese.returncode == 0 and chinese.stdout == (ROOT / "docs/zh/tutorial-new-standard.md").read_text("utf-8")
     vague = run(installed, tmp_path, "standards-kernel", "example", "2014")
     assert vague.returncode == 2 and "several" in vague.stderr
 

@@ -306,7 +306,13 @@ def test_a_province_can_extend_a_standard_that_declares_inputs(tmp_path: Path):
     assert result.indicators["gov_09_training_completion"].county.value == 1
     assert failed_rules(result) == ["gov_07_special_school_funding"]
     assert result.grade == "not_recognised"
-    assert result.assumptions == ("parameters.gov_07_special_funding_min",)
+    # The province's assumed floor, with the national file's own assumed entries (issue #19: the
+    # 0.15 and level III of quality item 9, and three vetoes in no report of the 办法).
+    assert result.assumptions == (
+        "indicators.no_falsification", "indicators.no_major_accident_or_violation", "indicators.no_unfilled_posts",
+        "indicators.quality_09a_attainment", "indicators.quality_09b_difference_rate",
+        "parameters.gov_07_special_funding_min", "parameters.quality_09_difference_rate_max",
+        "vetoes.falsification", "vetoes.major_accident_or_violation", "vetoes.unfilled_posts")
     # A province's own inputs still need its own prefix.
     bad = tmp_path / "bad.toml"
     bad.write_text(child.read_text("utf-8") + '[inputs."national.extra"]\nlevel = "county"\ntype = "bool"\nlabel = { zh = "x" }\n', "utf-8")
@@ -341,7 +347,7 @@ def test_the_documented_province_example_works(tmp_path: Path):
     [
         (BASIC_2012, set()),
         (BASIC_2017, {"dropout_control_line_junior", "dropout_control_line_primary"}),
-        (QUALITY, set()),
+        (QUALITY, {"quality_09_difference_rate_max"}),  # nothing read gives 0.15 (issue #19)
     ],
 )
 def test_every_parameter_has_a_status_and_the_assumed_ones_are_named(key, assumed):

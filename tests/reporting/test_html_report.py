@@ -120,10 +120,12 @@ def test_key_facts_are_on_the_page_chinese_first(page_zh, yuanjiang):
     verdict = page.text("verdict")
     assert "91.5" in verdict and "16.21% > 3%" in verdict and "教育工作先进县" in verdict
     rect = page.text("rectification")
-    for fact in ("45584 m²", "8436.27 m²", "37147.73 m²", "1519466.67 m²", "1238257.67 m²", "2.63 个百分点",
+    for fact in ("45,584 m²", "8,436.27 m²", "37,147.73 m²", "281,209 m² 不变的情况下", "2.63 个百分点",
                  "由评估组评分", "达到“教育工作先进县”最少需要 1 项整改"):
         assert fact in rect, fact
-    assert "parameters.advanced_cutoff" in page.text("assumptions") and "90" in page.text("assumptions")
+    assert "1,519,466.67" not in rect  # the floor area is not a lever: no dilution of the D-class share
+    assert "教育工作先进县分数线" in page.text("assumptions") and "90" in page.text("assumptions")
+    assert "parameters.advanced_cutoff" not in page_zh  # ids only with show_ids
     # the grade and its reasons come before the evidence
     assert page_zh.index('id="verdict"') < page_zh.index('id="indicators"') < page_zh.index('id="rectification"')
 
@@ -134,14 +136,15 @@ def test_english_on_request(yuanjiang):
     assert page.problems == [] and '<html lang="en">' in page_en
     assert page.text("grade").startswith("qualified county in education work")
     rect = page.text("rectification")
-    assert "reduce county total D-class dilapidated floor area" in rect and "at most 8436.27 m²" in rect
+    assert "reduce county total D-class dilapidated floor area" in rect and "at most 8,436.27 m²" in rect
     assert "The fewest repairs that reach “advanced county in education work”: 1." in rect
 
 
 def test_three_charts_with_bars_for_the_data_there_is(page_zh):
     page = Page(page_zh)
-    assert {"chart-limits", "chart-cv", "chart-points"} <= set(page.ids)
-    limits = page_zh[page_zh.index('id="chart-limits"'): page_zh.index('id="chart-cv"')]
+    assert {"chart-limits", "chart-points"} <= set(page.ids)
+    assert "chart-cv" not in page.ids and "没有可绘制" not in page_zh  # nothing to draw: no empty section
+    limits = page_zh[page_zh.index('id="chart-limits"'): page_zh.index('id="chart-points"')]
     assert limits.count("<rect") == 3  # the D-class share, the county dropout rate, the failing township
     assert "#c62828" in limits and "16.21% / &lt;= 3%" in limits
     points = page_zh[page_zh.index('id="chart-points"'):]
@@ -192,7 +195,7 @@ def test_a_record_made_before_gaps_gets_them_by_replay(tmp_path, capsys):
     path.write_text(old.to_file_text(), "utf-8")
     assert main(["report", str(path)]) == 0
     page = Page(capsys.readouterr().out)
-    assert "重放" in page.text("rectification") and "8436.27 m²" in page.text("rectification")
+    assert "重放" in page.text("rectification") and "8,436.27 m²" in page.text("rectification")
     assert page.text("decision-id") == old.decision_id
 
 

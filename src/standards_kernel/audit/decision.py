@@ -27,7 +27,13 @@ from ..kernel.submission import Submission
 
 #: The tag of the canonical document. A change to its bytes for the same input bumps it, and
 #: records of older formats stay replayable (docs/audit.md).
-FORMAT = "standards-kernel/evaluation@1"
+FORMAT = "standards-kernel/evaluation@2"
+#: Earlier result formats a replay still compares, and the sections whose meaning changed since
+#: (compared no more: a record keeps what its kernel said; replay says what it left out).
+#: @1 → @2: the rectification list moves only levers, states fixed inputs as context and marks gaps
+#: no lever closes (gaps); the next-grade search chooses the fewest repairs (next_grade).
+#: @2 also names a standard's own inputs (inputs), a section @1 did not hold.
+EARLIER_FORMATS: dict[str, tuple[str, ...]] = {"standards-kernel/evaluation@1": ("gaps", "next_grade", "inputs")}
 
 
 @attrs.frozen
@@ -37,28 +43,50 @@ class Decision:
     evaluation: Evaluation
     gaps: tuple[Gap, ...]
     next_grade: NextGrade
+    sensitivity: dict[str, Any] | None = None  # only when asked (analysis/sensitivity.py); absent: no key
 
     @property
     def grade(self) -> str:
         return self.evaluation.grade
 
-    def document(self) -> dict[str, Any]:
-        """The canonical document as plain JSON data (decimals as canonical strings)."""
+    def document(self, *, trace: str = "full") -> dict[str, Any]:
+        """The canonical document as plain JSON data (decimals as canonical strings); with
+        ``trace="summary"`` the summary view of :func:`summary_view`, built without the reads."""
+        if trace not in ("full", "summary"):
+            raise ValueError(f"trace is 'full' or 'summary', not {trace!r}")
+        summary = {"trace": "summary"} if trace == "summary" else {}
         with decimal.localcontext(KERNEL_CONTEXT):  # the caller's decimal context must not change a digit
             return {
                 "format": FORMAT,
-                **result_data(self.evaluation),
+                **result_data(self.evaluation, unit_reads=not summary),
+                **summary,
                 "gaps": gaps_to_data(self.gaps),
                 "next_grade": plan_to_data(self.next_grade),
+                **({"sensitivity": self.sensitivity} if self.sensitivity is not None else {}),
             }
 
-    def to_json(self) -> str:
-        """Canonical JSON text (one line, sorted keys): same input, same bytes."""
-        return canonical_json(self.document())
+    def to_json(self, *, trace: str = "full") -> str:
+        """Canonical JSON text (one line, sorted keys): same input, same bytes. ``trace="summary"``
+        gives the shorter view of :func:`summary_view` instead (not the canonical document)."""
+        return canonical_json(self.document(trace=trace))
 
     def __repr__(self) -> str:
         ev = self.evaluation
         return f"<Decision {ev.standard.key} {ev.submission.county.get('name', '')} grade={ev.grade}>"
+
+
+def summary_view(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without what each unit read (per-unit ``reads``), marked ``"trace": "summary"``.
+
+    Every value, check, note, point and decision stays; a unit's reads come back in full from
+    :meth:`Decision.document`, or from a record by replay (docs/trace.md). Never recorded."""
+    indicators = {}
+    for iid, data in document["indicators"].items():
+        if "units" in data:
+            units = {uid: {k: v for k, v in unit.items() if k != "reads"} for uid, unit in data["units"].items()}
+            data = {**data, "units": units}
+        indicators[iid] = data
+    return {**document, "indicators": indicators, "trace": "summary"}
 
 
 def decide(submission: Submission, standard: Standard, as_of: dt.date | None = None) -> Decision:
@@ -78,9 +106,19 @@ def as_decision(item: Evaluation | Decision) -> Decision:
     return item if isinstance(item, Decision) else analysed(item)
 
 
-def to_canonical(evaluation: Evaluation) -> dict[str, Any]:
-    """The canonical document of an evaluation (see :meth:`Decision.document`)."""
-    return analysed(evaluation).document()
+def with_sensitivity(decision: Decision) -> Decision:
+    """The decision with its sensitivity to assumed values (a ``sensitivity`` section)."""
+    from ..analysis.sensitivity import sensitivity, sensitivity_to_data
+
+    with decimal.localcontext(KERNEL_CONTEXT):
+        return attrs.evolve(decision, sensitivity=sensitivity_to_data(sensitivity(decision.evaluation)))
+
+
+def to_canonical(evaluation: Evaluation, *, sensitivity: bool = False) -> dict[str, Any]:
+    """The canonical document of an evaluation (see :meth:`Decision.document`); ``sensitivity``:
+    with the section a record made with ``--sensitivity`` keeps."""
+    decision = analysed(evaluation)
+    return (with_sensitivity(decision) if sensitivity else decision).document()
 
 
 def to_json(evaluation: Evaluation) -> str:

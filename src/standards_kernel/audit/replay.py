@@ -23,7 +23,7 @@ from ..kernel.evaluate import Evaluation, evaluate
 from ..kernel.formats import canonical_json
 from ..kernel.loader import build_standard
 from .records import EvaluationRecord, RecordError, check_record, record_evaluation
-from .decision import to_canonical
+from .decision import EARLIER_FORMATS, FORMAT, to_canonical
 from ..kernel.submission import submission_from_data
 
 
@@ -76,6 +76,8 @@ class ReplayOutcome:
     differences: tuple[Difference, ...] = ()
     error: str | None = None  # the replay could not evaluate (e.g. the kernel now rejects the input)
     replayed: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
+    recorded_format: str = FORMAT  # the result format the record was made in
+    not_compared: tuple[str, ...] = ()  # sections of an earlier format whose meaning has changed since
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -88,6 +90,9 @@ class ReplayOutcome:
         }
         if self.error:
             data["error"] = self.error
+        if self.recorded_format != FORMAT:
+            data["recorded_format"] = self.recorded_format
+            data["not_compared"] = list(self.not_compared)
         return data
 
 
@@ -114,15 +119,25 @@ def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = No
         replayed_kernel=__version__,
     )
     try:
-        replayed = to_canonical(reevaluate(record, functions))
+        # a record made with --sensitivity keeps that section: it is computed again to be compared
+        replayed = to_canonical(reevaluate(record, functions), sensitivity="sensitivity" in recorded)
     except KernelError as error:
         missing = sorted(set(record.body.get("functions", ())) - set(functions))
         hint = f" (the record was made with plugin functions {', '.join(missing)}, not installed now)" if missing else ""
         return ReplayOutcome(**common, identical=False, error=f"{error}{hint}")
     comparable = {**replayed, "kernel_version": recorded.get("kernel_version")}
+    recorded_format = str(recorded.get("format"))
+    skipped: tuple[str, ...] = ()
+    if recorded_format != FORMAT and recorded_format in EARLIER_FORMATS:
+        # A record made in an earlier format: every value that format holds is compared, except the
+        # sections whose meaning changed since (a record keeps what its kernel said; see decision.py).
+        skipped = EARLIER_FORMATS[recorded_format]
+        recorded = {k: v for k, v in recorded.items() if k not in skipped and k != "format"}
+        comparable = {k: v for k, v in comparable.items() if k not in skipped and k != "format"}
     identical = canonical_json(comparable) == canonical_json(recorded)
     differences = () if identical else tuple(json_diff(recorded, comparable))
-    return ReplayOutcome(**common, identical=identical, differences=differences, replayed=replayed)
+    return ReplayOutcome(**common, identical=identical, differences=differences, replayed=replayed,
+                         recorded_format=recorded_format, not_compared=skipped)
 
 
 def reevaluate(record: EvaluationRecord, functions: Mapping[str, Any]) -> Evaluation:
@@ -244,7 +259,7 @@ def _header(record: EvaluationRecord) -> dict[str, Any]:
 
 
 def _section_of(path: str) -> str:
-    parts = _split(path)
+    parts = split_path(path)
     head = parts[0]
     if head in _HEADER_IN_RESULT:
         return "skip"
@@ -263,8 +278,8 @@ def _section_of(path: str) -> str:
     return "other"
 
 
-def _split(path: str) -> list[str]:
-    """``indicators."a.b".units.x`` → ``["indicators", "a.b", "units", "x"]``."""
+def split_path(path: str) -> list[str]:
+    """``indicators."a.b".units.x`` → ``["indicators", "a.b", "units", "x"]`` (as the diff writes paths)."""
     parts, current, quoted = [], "", False
     for char in path:
         if char == '"':

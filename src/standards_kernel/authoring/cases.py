@@ -25,6 +25,15 @@ A case file is named ``*.case.toml`` and lives next to the standard it tests. Th
     set = { "data.totals.dilapidated_d_area_m2" = 8436.27 }
     expect = { grade = "advanced", vetoes = [] }
 
+    [[cases]]                              # another reading of the law: a parameter set
+    name = "a cut-off of 91.6 is not reached"
+    set = { "parameters.advanced_cutoff" = 91.6 }
+    expect = { grade_by_score = "qualified" }
+
+A ``parameters.<id>`` key of ``set`` replaces the value of that parameter in force on the case's
+date (marked assumed in the result, its note naming the case); everything else in ``set`` and
+``unset`` changes the submission.
+
 Comparison is exact unless a value says ``places`` or ``within``. A failure lists every expected
 value that differs (expected vs actual) and the trace of the first one, in evaluation order: what
 that value read, the parameters and their sources, the check and the points
@@ -84,6 +93,16 @@ class Case:
     @property
     def id(self) -> str:
         return f"{self.file}::{self.name}"
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """``parameters.<id>`` keys of ``set`` (the top level's, then the variant's)."""
+        found: dict[str, Any] = {}
+        for changes, _, _ in self.changes:
+            for key, value in _dotted(changes):
+                if key.startswith("parameters."):
+                    found[key.removeprefix("parameters.")] = value
+        return found
 
 
 @attrs.frozen
@@ -275,7 +294,8 @@ def _changed(raw: dict[str, Any], changes: Any, removals: Any, where: str) -> di
     if not changes and not removals:
         return raw
     raw = copy.deepcopy(raw)
-    edits = [(k, v, False) for k, v in _dotted(changes)] + [(str(k), None, True) for k in removals]
+    edits = [(k, v, False) for k, v in _dotted(changes) if not k.startswith("parameters.")]
+    edits += [(str(k), None, True) for k in removals]
     for key, value, remove in edits:
         place = f"{where}.{'unset' if remove else 'set'}".lstrip(".")
         head, _, rest = key.partition(".")
@@ -333,6 +353,8 @@ def run_case(case: Case) -> CaseResult:
         if not ref:
             raise CaseError("no standard", path="standard", hint="name it in the case (standard = ...) or the submission")
         standard = default_registry().resolve(ref, as_of)
+        if case.parameters:
+            standard = _with_parameters(case, standard, as_of or standard.effective_from)
         evaluation = evaluate(submission, standard, as_of=as_of)
     except KernelError as error:
         if "error" in expect:
@@ -344,6 +366,19 @@ def run_case(case: Case) -> CaseResult:
         return CaseResult(case, (Mismatch("error", f"an error matching {expect['error']!r}",
                                           f"grade {evaluation.grade}, score {canonical(evaluation.score)}"),), None, evaluation)
     return CaseResult(case, tuple(compare(evaluation, expect)), None, evaluation)
+
+
+def _with_parameters(case: Case, standard: m.Standard, as_of: dt.date) -> m.Standard:
+    from ..analysis.sensitivity import with_parameters
+
+    try:
+        return with_parameters(standard, case.parameters, as_of, f"set by the test case {case.name!r}")
+    except KernelError as error:
+        text = Path(case.file).read_text("utf-8")
+        where = next((w for c, _, w in case.changes for k, _ in _dotted(c) if k == error.path), "")
+        place = f"{where}.set" if where else "set"
+        raise CaseError(error.message, path=place, hint=error.hint).located(
+            file=case.file, line=locate_line(text, place)) from None
 
 
 def _edit(case: Case, raw: dict[str, Any]) -> dict[str, Any]:

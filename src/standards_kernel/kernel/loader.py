@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -27,12 +28,13 @@ from .loader_core import (  # re-exported: importers know these names from here
     SCORING_KINDS as SCORING_KINDS,
     STANDARD_ID as STANDARD_ID,
 )
+from .loader_core import notes
 from .loader_indicators import IndicatorBuilder
 from .loader_rules import RuleBuilder
 from .segments import SEGMENTS
 from .standard_file import structure_file
 from .units import parameter_value
-from .vocabulary import LEVELS
+from .vocabulary import LEVELS, check_levers
 
 #: Tables merged entry by entry when a standard extends another (the child's entry wins).
 MERGED_TABLES = ("sources", "parameters", "inputs", "units", "indicators", "areas", "gates", "vetoes")
@@ -133,6 +135,8 @@ def _merge_parent(raw: Mapping[str, Any], resolver: Resolver | None) -> dict[str
     for key_name in ("rounding", "grades", "format"):
         if key_name in content:
             merged[key_name] = content[key_name]
+    if "levers" in content:  # entry by entry, the child's entry winning
+        merged["levers"] = {**parent.get("levers", {}), **content["levers"]}
     merged["standard"] = content["standard"]
     merged["origins"] = origins
     return merged
@@ -166,11 +170,13 @@ class _Builder(IndicatorBuilder, RuleBuilder):
                         f"invalid id {name!r}", f"{table}.{name}", "ids are lower-case letters, digits and _, starting with a letter"
                     )
         sources = {
-            sid: m.Source(sid, s.title, s.issuer, s.number, s.date, s.address, s.note)
+            sid: m.Source(sid, s.title, s.issuer, s.number, s.date, s.address, *notes(s.note))
             for sid, s in sorted(raw.sources.items())
         }
         self.parameters = self.build_parameters()
         self.inputs = self.build_inputs()
+        for key, message, hint in check_levers(raw.levers, self.inputs):
+            raise self.error(message, f'levers."{key}"', hint or None)
         self.units = self.build_units()
         self.check_name_clashes()
         self.indicators = self.build_indicators()
@@ -206,6 +212,7 @@ class _Builder(IndicatorBuilder, RuleBuilder):
             sha256=sha256_text(text),
             content=self.content,
             file=self.file,
+            levers=dict(raw.levers),
         )
 
     def build_parameters(self) -> dict[str, m.Parameter]:
@@ -215,7 +222,7 @@ class _Builder(IndicatorBuilder, RuleBuilder):
             if (p.value is None) == (p.values is None):
                 raise self.error("give either value or values (dated), not both or neither", where)
             if p.value is not None:
-                citation = self.citation(p.source, p.status, p.locator, p.note, where)
+                citation = self.citation(p.source, p.status, p.locator, p.note, where, p.text)
                 if citation is None:
                     raise self.error(
                         "every parameter needs a status (and a source unless assumed)",
@@ -230,8 +237,8 @@ class _Builder(IndicatorBuilder, RuleBuilder):
                 for index, d in enumerate(p.values):
                     place = f"{where}.values[{index}]"
                     citation = self.citation(
-                        d.source or p.source, d.status or p.status, d.locator or p.locator, d.note or p.note, place
-                    )
+                        d.source or p.source, d.status or p.status, d.locator or p.locator, d.note or p.note, place,
+                        d.text or p.text)
                     if citation is None:
                         raise self.error("every dated value needs a status", f"{place}.status")
                     items.append(m.DatedValue(d.start, parameter_value(d.value, p.unit, f"{place}.value"), citation))
@@ -242,8 +249,21 @@ class _Builder(IndicatorBuilder, RuleBuilder):
                 dated = tuple(sorted(items, key=lambda d: d.start))
                 if not dated:
                     raise self.error("values is empty", f"{where}.values")
-            result[pid] = m.Parameter(pid, self.label(p.label, pid), p.unit, dated, self.origin("parameters", pid))
+            result[pid] = m.Parameter(pid, self.label(p.label, pid), p.unit, dated, self.origin("parameters", pid),
+                                      self.plausible_range(p.range, dated, f"{where}.range"))
         return result
+
+    def plausible_range(self, raw: list[Any] | None, dated: tuple[m.DatedValue, ...],
+                        where: str) -> tuple[Decimal, Decimal] | None:
+        """``range = [lo, hi]``: two numbers, lo < hi, for a numeric parameter."""
+        if raw is None:
+            return None
+        if (len(raw) != 2 or not all(isinstance(x, Decimal) for x in raw)
+                or not all(isinstance(d.value, Decimal) and not isinstance(d.value, bool) for d in dated)):
+            raise self.error("range must be two numbers [lo, hi] of a numeric parameter", where)
+        if not raw[0] < raw[1]:
+            raise self.error(f"range [{raw[0]}, {raw[1]}] must have lo < hi", where)
+        return (raw[0], raw[1])
 
     def build_inputs(self) -> dict[str, m.InputSpec]:
         jurisdiction = self.raw.standard.jurisdiction

@@ -17,7 +17,7 @@ from ..errors import ExpressionError, StandardError
 from .expressions import Expression, Function, compile_expression
 from .numbers import ROUNDING_MODES, canonical
 from .segments import view_names
-from .standard_file import RawStandardFile
+from .standard_file import Note, RawLabel, RawStandardFile
 from .vocabulary import vocabulary
 
 ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -63,7 +63,8 @@ class BuilderCore:
         except ExpressionError as error:
             raise error.located(file=None) from None
 
-    def citation(self, source: str | None, status: str | None, locator: str, note: str, where: str) -> m.Citation | None:
+    def citation(self, source: str | None, status: str | None, locator: str, note: Note, where: str,
+                 text: str = "") -> m.Citation | None:
         if source is None and status is None:
             return None
         if status is None:
@@ -78,7 +79,9 @@ class BuilderCore:
             source = ""
         elif source not in self.raw.sources:
             raise self.error(f"undefined source {source!r}", f"{where}.source", self.did_you_mean(source, self.raw.sources))
-        return m.Citation(source=source, status=status, locator=locator, note=note)  # type: ignore[arg-type]
+        zh, en = notes(note)
+        return m.Citation(source=source, status=status, locator=locator, note=zh, text=text,  # type: ignore[arg-type]
+                          note_en=en)
 
     @staticmethod
     def did_you_mean(name: str, known: Mapping[str, Any] | list[str]) -> str:
@@ -135,3 +138,11 @@ class BuilderCore:
         if level == "county" and "." in name:
             return name.rsplit(".", 1)[0] + ".*" in vocabulary()["county"]
         return False
+
+
+def notes(note: Note) -> tuple[str, str]:
+    """A note as (note, English note): one text stays as written; a note in both languages gives
+    its Chinese (or, without one, its English) and, when both are given, the English."""
+    if isinstance(note, RawLabel):
+        return (note.zh or note.en), (note.en if note.zh else "")
+    return note, ""

@@ -101,7 +101,7 @@ class IndicatorBuilder(BuilderCore):
                 check=check,
                 scoring=scoring,
                 round=self.rounding(ind.round, f"{where}.round"),
-                citation=self.citation(ind.source, ind.status, ind.locator, ind.note, where),
+                citation=self.citation(ind.source, ind.status, ind.locator, ind.note, where, ind.text),
                 origin=self.origin("indicators", iid),
             )
         return result

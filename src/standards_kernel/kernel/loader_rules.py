@@ -33,7 +33,7 @@ class RuleBuilder(BuilderCore):
                                  self.did_you_mean(a.parent, self.raw.areas))
             if a.max <= 0:
                 raise self.error("max must be positive", f"{where}.max", "an area's max is its points, e.g. max = 20")
-            areas[aid] = m.Area(aid, self.label(a.label, aid), a.max, a.parent, self.citation(a.source, a.status, a.locator, a.note, where))
+            areas[aid] = m.Area(aid, self.label(a.label, aid), a.max, a.parent, self.citation(a.source, a.status, a.locator, a.note, where, a.text))
         for aid in areas:
             seen: set[str] = set()
             node: str | None = aid
@@ -121,7 +121,7 @@ class RuleBuilder(BuilderCore):
         return m.Rule(
             id=rid, kind=kind, label=self.label(r.label, rid), indicator=r.indicator,  # type: ignore[arg-type]
             effect=r.effect, grade=r.grade, group=r.group or r.indicator, priority=r.priority,  # type: ignore[arg-type]
-            citation=self.citation(r.source, r.status, r.locator, r.note, where),
+            citation=self.citation(r.source, r.status, r.locator, r.note, where, r.text),
             origin=self.origin(TABLES[kind], rid),
         )
 

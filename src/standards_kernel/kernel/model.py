@@ -53,16 +53,21 @@ class Source:
     date: dt.date | None = None
     address: str = ""
     note: str = ""
+    note_en: str = ""  # the English note when the note is given in both languages
 
 
 @attrs.frozen
 class Citation:
-    """Where a value comes from and how sure we are: a source id, a locator, a status."""
+    """Where a value comes from and how sure we are: a source id, a locator, a status; ``text``
+    the short phrase of the source the value rests on, quoted; ``note_en`` the English note when
+    the note is given in both languages (``note`` then holds the Chinese)."""
 
     source: str
     status: Status
     locator: str = ""
     note: str = ""
+    text: str = ""
+    note_en: str = ""
 
 
 @attrs.frozen
@@ -81,6 +86,7 @@ class Parameter:
     unit: str
     values: tuple[DatedValue, ...]  # sorted by start date; the first may start at date.min
     origin: str  # the standard id@edition that defined the value in force (inheritance is visible)
+    range: tuple[Decimal, Decimal] | None = None  # declared plausible values (sensitivity analysis)
 
     def at(self, as_of: dt.date) -> DatedValue | None:
         chosen = None
@@ -237,6 +243,7 @@ class Standard:
     sha256: str  # hash of the canonical content
     content: dict[str, object] = attrs.field(eq=False, repr=False)  # canonical content (merged)
     file: str = ""
+    levers: dict[str, str] = attrs.field(factory=dict)  # [levers]: "<level>.<name>" → up | down | fixed
 
     @property
     def key(self) -> str:
@@ -254,6 +261,16 @@ class Standard:
             i.scoring.max for i in self.indicators.values() if i.scoring and i.scoring.area is None
         ]
         return sum(top + loose, Decimal(0))
+
+    def parameter_statuses(self) -> dict[str, int]:
+        """Parameters counted by status, each once, under the least certain status of its dated
+        values (how `list` and `check` count them): every status, zeros included, most certain first."""
+        rank = {status: index for index, status in enumerate(STATUSES)}
+        counts: dict[str, int] = {status: 0 for status in STATUSES}
+        for parameter in self.parameters.values():
+            if parameter.values:
+                counts[max((d.citation.status for d in parameter.values), key=rank.__getitem__)] += 1
+        return counts
 
     def grade_index(self, grade_id: str) -> int:
         for index, grade in enumerate(self.grades):

@@ -9,18 +9,22 @@ place only, :mod:`standards_kernel.audit.decision`; the kernel knows nothing of 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 from ..version import __version__
 from . import model as m
 from .evaluate import Evaluation, IndicatorResult, Reading, RuleResult
+from .readings import UnitReadings
 from .numbers import canonical, is_number
 
 
-def result_data(evaluation: Evaluation) -> dict[str, Any]:
-    """The evaluation as plain JSON data (decimals as canonical strings), without the analysis."""
+def result_data(evaluation: Evaluation, *, unit_reads: bool = True) -> dict[str, Any]:
+    """The evaluation as plain JSON data (decimals as canonical strings), without the analysis.
+
+    ``unit_reads=False`` leaves out what each unit read (the summary trace, docs/trace.md)."""
     std = evaluation.standard
     sub = evaluation.submission
+    texts: dict[int, str] | None = {} if unit_reads else None  # each number's text, once (see _columns)
     return {
         "kernel_version": __version__,
         "input_sha256": sub.sha256,
@@ -42,7 +46,7 @@ def result_data(evaluation: Evaluation) -> dict[str, Any]:
         "lowered_by": [r.rule.id for r in evaluation.lowered_by],
         "gates": {rid: _rule(r, std) for rid, r in evaluation.rules.items() if r.rule.kind == "gate"},
         "vetoes": {rid: _rule(r, std) for rid, r in evaluation.rules.items() if r.rule.kind == "veto"},
-        "indicators": {iid: _indicator(r, std) for iid, r in sorted(evaluation.indicators.items())},
+        "indicators": {iid: _indicator(r, std, texts) for iid, r in sorted(evaluation.indicators.items())},
         "areas": {
             aid: {
                 "label": _label(a.area.label),
@@ -72,6 +76,10 @@ def result_data(evaluation: Evaluation) -> dict[str, Any]:
             if sid in _used_sources(evaluation)
         },
         "assumptions": list(evaluation.assumptions),
+        # The standard's own inputs (names outside the data dictionary), so that a report drawn
+        # from the result alone names them by label; absent for a standard without any.
+        **({"inputs": {name: {"label": _label(spec.label), "level": spec.level, "unit": spec.unit}
+                       for name, spec in sorted(std.inputs.items())}} if std.inputs else {}),
     }
 
 
@@ -99,24 +107,65 @@ def _val(value: Any) -> Any:
 def _citation(c: m.Citation | None) -> dict[str, Any]:
     if c is None:
         return {}
-    data = {"source": c.source, "status": c.status, "locator": c.locator, "note": c.note}
+    data = {"source": c.source, "status": c.status, "locator": c.locator, "note": c.note, "text": c.text,
+            "note_en": c.note_en}  # text and note_en only when given: older results keep their bytes
     return {k: v for k, v in data.items() if v}
 
 
-def _reading(r: Reading) -> dict[str, Any]:
+def _reading(r: Reading, reads: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {"value": _val(r.value)}
     if r.met is not None:
         data["met"] = r.met
     if r.limit is not None:
         data["limit"] = _val(r.limit)
-    if r.reads:
+    if r.reads and reads:
         data["reads"] = {k: _val(v) for k, v in sorted(r.reads.items())}
     if r.note:
         data["note"] = r.note
     return data
 
 
-def _indicator(res: IndicatorResult, std: m.Standard) -> dict[str, Any]:
+def _columns(units: UnitReadings, texts: dict[int, str], reads: bool = True) -> dict[str, Any]:
+    """The readings of a column-computed indicator, as :func:`_reading` writes each of them.
+
+    Written from the columns, without building a Reading per unit. A value read by several units
+    or indicators (a school's students, its share) is one object, so its text is kept in
+    ``texts`` by the object's id: the evaluation holds every such object while the result is
+    written, so no id is reused meanwhile."""
+
+    def column_text(column: Sequence[Any]) -> list[Any]:
+        out: list[Any] = list(map(texts.get, map(id, column)))  # what is known already, in C
+        for i, known in enumerate(out):
+            if known is None:
+                value = column[i]
+                kind = type(value)
+                out[i] = value if kind is bool or kind is str else texts.setdefault(id(value), _val(value))
+        return out
+
+    ids, mets = units.ids, units.met_column
+    values = column_text(units.value_column)
+    limit = None if units.limit is None else _val(units.limit)
+    order = sorted(range(len(units.names)), key=units.names.__getitem__)
+    columns = [(units.names[j], column_text(units.columns[j])) for j in order] if reads else []
+    out: dict[str, Any] = {}
+    for i in sorted(range(len(ids)), key=ids.__getitem__):
+        data: dict[str, Any] = {"value": values[i]}
+        if mets[i] is not None:
+            data["met"] = mets[i]
+        if limit is not None:
+            data["limit"] = limit
+        if i == 0 and units.first_reads and reads:
+            data["reads"] = {k: _val(v) for k, v in sorted(units.reads(0).items())}
+        elif columns:
+            data["reads"] = {name: column[i] for name, column in columns}
+        note = units.note(i)
+        if note:
+            data["note"] = note
+        out[ids[i]] = data
+    return out
+
+
+def _indicator(res: IndicatorResult, std: m.Standard, texts: dict[int, str] | None = None) -> dict[str, Any]:
     ind = res.indicator
     data: dict[str, Any] = {"label": _label(ind.label), "level": ind.level, "unit": ind.unit, "how": how(ind)}
     if ind.direction:
@@ -126,7 +175,10 @@ def _indicator(res: IndicatorResult, std: m.Standard) -> dict[str, Any]:
     if res.county is not None:
         data.update(_reading(res.county))
     else:
-        data["units"] = {uid: _reading(r) for uid, r in sorted(res.units.items())}
+        if isinstance(res.units, UnitReadings):
+            data["units"] = _columns(res.units, {} if texts is None else texts, texts is not None)
+        else:
+            data["units"] = {uid: _reading(r, texts is not None) for uid, r in sorted(res.units.items())}
         if res.met is not None:
             data["met"] = res.met
             data["failed_units"] = list(res.failed_units)

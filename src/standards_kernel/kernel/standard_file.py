@@ -29,6 +29,10 @@ class RawLabel:
     en: str = ""
 
 
+#: A note: one text, or ``{ zh = "…", en = "…" }`` in both languages.
+Note = str | RawLabel
+
+
 @attrs.define
 class RawHeader:
     id: str
@@ -60,7 +64,7 @@ class RawSource:
     number: str = ""
     date: dt.date | None = None
     address: str = ""
-    note: str = ""
+    note: Note = ""
 
 
 @attrs.define
@@ -69,8 +73,9 @@ class RawDated:
     value: Scalar
     source: str | None = None
     locator: str = ""
+    text: str = ""  # the short phrase of the source the value rests on, quoted
     status: str | None = None
-    note: str = ""
+    note: Note = ""
 
 
 @attrs.define
@@ -81,8 +86,10 @@ class RawParameter:
     values: list[RawDated] | None = None
     source: str | None = None
     locator: str = ""
+    text: str = ""  # the short phrase of the source the value rests on, quoted
     status: str | None = None
-    note: str = ""
+    note: Note = ""
+    range: list[Scalar] | None = None  # [lo, hi]: the plausible values, read by the sensitivity analysis
 
 
 @attrs.define
@@ -160,8 +167,9 @@ class RawIndicator:
     round: RawRounding | None = None
     source: str | None = None
     locator: str = ""
+    text: str = ""  # the short phrase of the source the value rests on, quoted
     status: str | None = None
-    note: str = ""
+    note: Note = ""
 
 
 @attrs.define
@@ -171,8 +179,9 @@ class RawArea:
     parent: str | None = None
     source: str | None = None
     locator: str = ""
+    text: str = ""  # the short phrase of the source the value rests on, quoted
     status: str | None = None
-    note: str = ""
+    note: Note = ""
 
 
 @attrs.define
@@ -185,8 +194,9 @@ class RawRule:
     priority: int = 0
     source: str | None = None
     locator: str = ""
+    text: str = ""  # the short phrase of the source the value rests on, quoted
     status: str | None = None
-    note: str = ""
+    note: Note = ""
 
 
 @attrs.define
@@ -212,6 +222,7 @@ class RawStandardFile:
     grades: list[RawGrade] = attrs.Factory(list)
     remove: list[str] = attrs.Factory(list)
     origins: dict[str, str] = attrs.Factory(dict)  # written by the loader into merged content
+    levers: dict[str, str] = attrs.Factory(dict)  # "<level>.<name>" → up | down | fixed (vocabulary.lever)
 
 
 def _structure_decimal(value: Any, _type: Any) -> Decimal:
@@ -257,6 +268,7 @@ def make_converter() -> cattrs.Converter:
         Scalar | None, lambda v, t: None if v is None else _structure_scalar(v, t)
     )
     converter.register_structure_hook(dt.date, _structure_date)
+    converter.register_structure_hook(Note, lambda v, _t: v if isinstance(v, str) else converter.structure(v, RawLabel))
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
     # `from` is a Python keyword: the fields are named start/base and read from the key "from".

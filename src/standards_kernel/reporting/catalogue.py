@@ -57,6 +57,7 @@ RECTIFICATION_WORDS: dict[str, dict[str, str]] = {
         "no_bound": "该计分方式没有可求的满分界限", "no_closed_form": "公式对任一输入都不是线性比值",
         "not_numeric": "不是数值", "aggregate": "汇总方式无逐项整改量", "too_deep": "嵌套过深",
         "analysis": "分析失败", "share": "（全校数，本学段占 {p}%）",
+        "no_lever": "没有县可调整的投入能弥补这一差距：", "given": "在{given} 不变的情况下，",
     },
     "en": {
         "veto": "veto", "gate": "gate", "points": "points", "cap": "grade at most", "deny": "not recognised",
@@ -97,6 +98,7 @@ RECTIFICATION_WORDS: dict[str, dict[str, str]] = {
         "no_closed_form": "the formula is not a ratio of linear functions of any input",
         "not_numeric": "not a number", "aggregate": "this aggregation gives no per-item amount", "too_deep": "nested too deep",
         "analysis": "analysis failed", "share": " (the whole school's; this segment's share is {p}%)",
+        "no_lever": "no lever the county can move closes this gap:", "given": "given {given}, ",
     },
 }
 
@@ -105,7 +107,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "lang": "zh-CN", "title": "督导评估结果报告", "county": "县（市、区）", "standard": "评估标准",
         "sha": "标准内容哈希（SHA-256）", "decision": "决策编号",
-        "unrecorded": "未记录（evaluate --record 记入台账后才有决策编号）", "as_of": "评估日期", "stage": "评估阶段",
+        "unrecorded": "未记录（记入台账后才有决策编号）", "as_of": "评估日期", "stage": "评估阶段",
         "evaluator": "评估者", "input": "提交数据哈希", "kernel": "内核版本", "grade": "评定等级",
         "score": "得分", "why": "为何不是“{grade}”（分数已达到）：", "why_gates": "为何不是“{grade}”：", "rules": "必备条件与否决项",
         "kind": "类别", "rule": "条目", "state": "状态", "value": "值", "limit": "标准", "effect": "影响",
@@ -122,7 +124,13 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "sources": "依据文件", "footer": "由 standards-kernel {version} 生成：自包含页面，无脚本、无外部字体；数值仅为显示而舍入。",
         "closable_data": "可由数据整改", "closable_fact": "须改变事实", "closable_panel": "评估组评分",
         "closable_level": "评估组认定", "closable_event": "不可弥补", "closable_not_computed": "未能求出整改量",
+        "closable_no_lever": "无可调整的投入",
         "area": "领域", "max": "满分", "replayed": "本记录不含整改清单（记录早于该功能）；下列清单由重放本记录算出。",
+        "colon": "：", "paren": "（{text}）", "assumed_cutoffs": "等级分数线为假定值：{items}",
+        "basis": "依据", "limit_basis": "标准值依据", "printed": "打印日期", "signatures": "签字",
+        "sign_panel": "评估组组长", "sign_reviewer": "复核人", "sign_date": "日期",
+        "panel_items": "由评估组评分的项目（数据无法弥补这些差距）", "panel_lost": "失分合计 {lost} 分",
+        "running": "{county} · {standard} · 决策编号 {decision}", "page": "第 {page} 页，共 {pages} 页",
     },
     "en": {
         "lang": "en", "title": "Supervision evaluation report", "county": "County", "standard": "Standard",
@@ -147,7 +155,13 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "footer": "Made by standards-kernel {version}: a self-contained page, no scripts, no remote fonts; numbers rounded for display only.",
         "closable_data": "closable by data", "closable_fact": "the fact must change", "closable_panel": "panel points",
         "closable_level": "judged by the panel", "closable_event": "cannot be closed", "closable_not_computed": "amount not derived",
+        "closable_no_lever": "no lever closes it",
         "area": "area", "max": "max", "replayed": "This record predates the rectification list; the list below comes from replaying it.",
+        "colon": ": ", "paren": " ({text})", "assumed_cutoffs": "The grade cut-offs are assumed: {items}",
+        "basis": "basis", "limit_basis": "basis of the limit", "printed": "Printed", "signatures": "Signatures",
+        "sign_panel": "Head of the evaluation panel", "sign_reviewer": "Reviewer", "sign_date": "Date",
+        "panel_items": "Items the panel scores (data cannot close these gaps)", "panel_lost": "{lost} points lost in all",
+        "running": "{county} · {standard} · decision {decision}", "page": "page {page} of {pages}",
     },
 }
 
@@ -157,19 +171,105 @@ TEXT_WORDS: dict[str, dict[str, str]] = {
         "grade": "等级", "score": "得分", "reaches": "分数已达到", "why_not": "未评为", "because": "原因",
         "veto": "否决项", "gate": "必备条件", "triggered": "触发", "failed": "未达到", "passed": "通过",
         "not_triggered": "未触发", "indicators": "指标", "value": "值", "limit": "标准", "met": "达标",
-        "points": "得分", "assumptions": "本结果依赖的假定参数", "units_failed": "未达标单位",
+        "points": "得分", "assumptions": "本结果依赖的假定", "units_failed": "未达标单位",
         "as_of": "评估日期", "stage": "评估阶段", "capped": "等级至多为", "denied": "否决，等级为",
         "none": "仅记录", "yes": "是", "no": "否", "published": "采用公布值",
+        "units": "{n} 个单位", "basis": "依据", "limit_basis": "标准值依据", "ids": "编号",
     },
     "en": {
         "grade": "Grade", "score": "Score", "reaches": "the score reaches it", "why_not": "Not", "because": "because",
         "veto": "veto", "gate": "gate", "triggered": "TRIGGERED", "failed": "FAILED", "passed": "passed",
         "not_triggered": "not triggered", "indicators": "Indicators", "value": "value", "limit": "limit",
-        "met": "met", "points": "points", "assumptions": "Assumed parameters this result rests on",
+        "met": "met", "points": "points", "assumptions": "Assumptions this result rests on",
         "units_failed": "units not meeting it", "as_of": "as of", "stage": "stage", "capped": "grade at most",
         "denied": "denied, grade", "none": "reported only", "yes": "yes", "no": "NO", "published": "published figure",
+        "units": "{n} units", "basis": "basis", "limit_basis": "basis of the limit", "ids": "id",
     },
 }
+
+
+#: What a rule rests on (:mod:`.basis`): statuses, stages, quotes, the assumed mark.
+BASIS_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "status_verified": "已核实", "status_corroborated": "有旁证", "status_reconstructed": "推定",
+        "status_assumed": "假定", "stage_self": "自评", "stage_municipal_review": "市级复评",
+        "stage_provincial": "省级评估", "stage_national": "国家评估认定",
+        "title": "《{title}》", "quote": "“{text}”", "paren": "（{text}）", "no_source": "未注明出处",
+        "assumed_alone": "假定，未见于任何来源", "assumed_mark": "〔假定〕",
+    },
+    "en": {
+        "status_verified": "verified", "status_corroborated": "corroborated", "status_reconstructed": "reconstructed",
+        "status_assumed": "assumed", "stage_self": "self-evaluation", "stage_municipal_review": "municipal review",
+        "stage_provincial": "provincial evaluation", "stage_national": "national review",
+        "title": "‹{title}›", "quote": "“{text}”", "paren": " ({text})", "no_source": "no source cited",
+        "assumed_alone": "assumed, found in no source", "assumed_mark": "[assumed]",
+    },
+}
+
+#: Listings of records (:mod:`.differences`): ``diff``, ``replay``, ``ledger list``, ``check``, ``test``.
+LISTING_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "same": "相同：没有字段不同", "identical": "重放 {id}：完全一致", "different": "重放 {id}：不一致（{n} 处）",
+        "failed": "重放 {id}：未能重现：评估失败：{error}", "recorded": "记录值", "replayed": "重放值",
+        "absent": "（无）", "kernel": "内核 {version}", "kernels": "记录时内核 {a}，重放时内核 {b}",
+        "from_record": "标准 {key}（sha256 {sha}，取自记录）", "other": "其余 {n} 处差异在计算过程中（标签、参数、来源等；--all 列出）",
+        "records": "共 {n} 条记录", "recorded_at": "记录于 {at}", "evaluation": "评估", "inputs": "提交数据",
+        "outcome": "结论", "vetoes": "否决项", "gates": "必备条件", "indicators": "指标", "areas": "领域",
+        "section_other": "其他", "grade": "等级", "score": "得分", "stage": "阶段", "as_of": "评估日期",
+        "check_title": "{key}：{title}", "in_force": "有效期 {start} 至 {end}", "open": "至今",
+        "extends": "；继承 {base}", "n_indicators": "指标 {n} 项（计分 {scored} 项）", "max_score": "满分 {score}",
+        "n_gates": "必备条件：{names}", "n_vetoes": "否决项：{names}", "grades": "等级（由高到低）：{names}",
+        "statuses": "参数按依据状态（每个参数按其最不确定的取值计）：{counts}",
+        "value_statuses": "各时段取值按依据状态：{counts}",
+        "earlier_format": "记录为旧格式 {format}：{sections}未比较（其含义在此后的格式中已改变，记录保留当时内核的结论）",
+        "skipped_gaps": "整改清单", "skipped_next_grade": "升级方案", "skipped_inputs": "标准自设输入的名称",
+        "assumed": "假定参数（{n} 个；依赖它们的结果会注明）：{names}", "none": "无",
+        "pass": "通过", "fail": "未通过", "error": "错误", "summary": "{passed}/{total} 个用例通过",
+        "field_grade_by_score": "按分数的等级", "field_failed_units": "未达标单位", "field_applied": "生效",
+        "field_label": "名称", "field_note": "说明", "field_units": "单位", "field_reads": "读取",
+        "field_lowered_by": "降等原因", "field_as_of": "评估日期", "field_stage": "阶段", "field_evaluator": "评估者",
+        "field_kernel_version": "内核版本", "field_sha256": "哈希", "field_edition": "版本",
+    },
+    "en": {
+        "same": "same: no field differs", "identical": "replay {id}: identical", "different": "replay {id}: DIFFERENT ({n} field(s))",
+        "failed": "replay {id}: NOT reproduced: the evaluation failed: {error}", "recorded": "recorded", "replayed": "replayed",
+        "absent": "(absent)", "kernel": "kernel {version}", "kernels": "recorded under kernel {a}, replayed under {b}",
+        "from_record": "standard {key} (sha256 {sha}, from the record)",
+        "other": "{n} other differences in the trace (labels, parameters, sources…; --all lists them)",
+        "records": "{n} records", "recorded_at": "recorded {at}", "evaluation": "evaluation", "inputs": "inputs",
+        "outcome": "outcome", "vetoes": "vetoes", "gates": "gates", "indicators": "indicators", "areas": "areas",
+        "section_other": "other", "grade": "grade", "score": "score", "stage": "stage", "as_of": "as of",
+        "check_title": "{key}: {title}", "in_force": "in force {start} to {end}", "open": "open-ended",
+        "extends": "; extends {base}", "n_indicators": "{n} indicators ({scored} scored)", "max_score": "max score {score}",
+        "n_gates": "gates: {names}", "n_vetoes": "vetoes: {names}", "grades": "grades (best first): {names}",
+        "statuses": "parameters by status (each under its least certain value): {counts}",
+        "value_statuses": "dated values by status: {counts}",
+        "earlier_format": "recorded in the earlier format {format}: {sections} not compared (their meaning "
+                          "changed since; the record keeps what its kernel said)",
+        "skipped_gaps": "rectification list", "skipped_next_grade": "next-grade plan",
+        "skipped_inputs": "the names of the standard's own inputs",
+        "assumed": "assumed parameters ({n}; a result resting on one says so): {names}",
+        "none": "none", "pass": "PASS", "fail": "FAIL", "error": "ERROR", "summary": "{passed} of {total} case(s) passed",
+        "field_grade_by_score": "grade by score", "field_failed_units": "units not meeting it", "field_applied": "applied",
+        "field_label": "label", "field_note": "note", "field_units": "units", "field_reads": "reads",
+        "field_lowered_by": "lowered by", "field_as_of": "as of", "field_stage": "stage", "field_evaluator": "evaluator",
+        "field_kernel_version": "kernel version", "field_sha256": "hash", "field_edition": "edition",
+    },
+}
+
+
+#: Units as each language writes them (a standard writes them once, mostly in Chinese).
+UNIT_WORDS: dict[str, dict[str, str]] = {
+    "zh": {"years": "年", "year": "年"},
+    "en": {"人": "persons", "元": "yuan", "册": "volumes", "是=1": "yes = 1", "达标": "met", "台/百生": "per 100 pupils",
+           "人/生": "per pupil", "人/师": "per teacher", "是/否": "yes/no", "台/人": "per person", "班": "classes",
+           "床": "beds", "间": "rooms", "所": "schools", "台": "sets", "年": "years", "平方米": "m²", "万元": "10,000 yuan"},
+}
+
+
+def unit_in(unit: str, lang: str) -> str:
+    """A unit in the report's language (as written when there is no translation)."""
+    return UNIT_WORDS[lang_of(lang)].get(unit, unit)
 
 
 def words(table: Mapping[str, Mapping[str, str]], lang: str) -> Mapping[str, str]:

@@ -24,11 +24,15 @@ class Charts(View):
             self.figure("chart-cv", w["chart_cv"], w["chart_cv_note"], self.cv_chart()),
             self.figure("chart-points", w["chart_points"], w["chart_points_note"], self.points_chart()),
         ]
-        return f'<section id="charts">\n<h2>{esc(w["charts"])}</h2>\n' + "\n".join(figures) + "\n</section>"
+        drawn = [f for f in figures if f]  # a chart with nothing to draw is left out, not announced
+        if not drawn:
+            return ""
+        return f'<section id="charts">\n<h2>{esc(w["charts"])}</h2>\n' + "\n".join(drawn) + "\n</section>"
 
     def figure(self, fid: str, caption: str, note: str, svg: str | None) -> str:
-        body = svg if svg else f'<p class="na">{esc(self.w["no_chart"])}</p>'
-        return f'<figure id="{fid}"><figcaption>{esc(caption)} <span class="note">— {esc(note)}</span></figcaption>\n{body}\n</figure>'
+        if not svg:
+            return ""
+        return f'<figure id="{fid}"><figcaption>{esc(caption)} <span class="note">— {esc(note)}</span></figcaption>\n{svg}\n</figure>'
 
     def limit_chart(self) -> str | None:
         rows = []

@@ -1,152 +1,160 @@
-"""A readable text report of an evaluation: the grade and why first, then the details.
+"""A readable text report of an evaluation: the grade and why first, then the rules with their
+basis, the indicators, the assumptions and the rectification list; one language at a time.
 
-Numbers are shown with the standard's declared display rounding; ratios as percentages. The
-report never feeds back into a decision: it only shows what the evaluation computed.
+Drawn from the canonical result, like the HTML page, so a recorded evaluation reads the same.
+Numbers are shown with the standard's declared display rounding (ratios as percentages, whole
+parts in groups of three); machine ids only with ``show_ids``. The report never feeds back into
+a decision: it only shows what the evaluation computed.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 from ..audit.decision import Decision, as_decision
-from ..kernel import model as m
-from ..kernel.evaluate import Evaluation, RuleResult
+from ..kernel.evaluate import Evaluation
 from ..kernel.formats import printable
-from ..kernel.numbers import canonical, is_number, round_to
+from .basis import Basis, basis_text, source_refs
 from .catalogue import TEXT_WORDS, words
+from .sensitivity import sensitivity_lines
+from .view import View
 from .words import negate, rectification_text
 
 
-def render_text(item: Evaluation | Decision, lang: str = "zh") -> str:
+def render_text(item: Evaluation | Decision, lang: str = "zh", *, show_ids: bool = False) -> str:
     """The text report of an evaluation or a decision, grade and reason first."""
     decision = as_decision(item)
-    evaluation = decision.evaluation
-    w = words(TEXT_WORDS, lang)
-    std, sub = evaluation.standard, evaluation.submission
-    grades = {g.id: g for g in std.grades}
-    lines: list[str] = []
-    county = sub.county.get("name", "") + (f" ({sub.county['code']})" if sub.county.get("code") else "")
-    lines.append(f"{county} — {std.title.text(lang)} [{std.key}, sha256 {std.sha256[:12]}]")
-    lines.append(f"{w['as_of']} {evaluation.as_of.isoformat()}" + (f", {w['stage']} {sub.stage}" if sub.stage else ""))
-    lines.append("")
-    grade = grades[evaluation.grade]
-    headline = f"{w['grade']}: {grade.id} {grade.label.text(lang)}"
-    if evaluation.max_score > 0:  # a standard judged by gates alone has no score to show
-        headline += f"   {w['score']}: {fmt(evaluation.score, std, '')} / {fmt(evaluation.max_score, std, '')}"
-    lines.append(headline)
-    if evaluation.grade != evaluation.grade_by_score:
-        reached = grades[evaluation.grade_by_score]
-        for rule in evaluation.lowered_by:
-            lines.append(
-                f"{w['why_not']} {reached.id} {reached.label.text(lang)} ({w['reaches']}), {w['because']}: "
-                + rule_sentence(rule, evaluation, lang)
-            )
-    lines.append("")
-    for r in evaluation.rules.values():
-        state = (w["triggered"] if r.rule.kind == "veto" else w["failed"]) if r.failed else (
-            w["not_triggered"] if r.rule.kind == "veto" else w["passed"])
-        lines.append(f"  [{w[r.rule.kind]} {state}] {r.rule.id}: {rule_sentence(r, evaluation, lang)}")
-    lines.append("")
-    lines.append(w["indicators"] + ":")
-    for iid in std.order:
-        res = evaluation.indicators[iid]
-        ind = res.indicator
-        label = ind.label.text(lang)
-        if res.county is not None:
-            parts = [f"{w['value']} {fmt(res.county.value, std, ind.unit)}"]
-            if res.county.limit is not None and ind.check is not None:
-                parts.append(f"{w['limit']} {ind.check.op} {fmt(res.county.limit, std, ind.unit)}")
-            if res.county.met is not None:
-                parts.append(f"{w['met']} {w['yes'] if res.county.met else w['no']}")
-            if res.points is not None and ind.scoring is not None:
-                parts.append(f"{w['points']} {fmt(res.points, std, '')}/{fmt(ind.scoring.max, std, '')}")
-            if res.county.note:
-                parts.append(w["published"])
-            lines.append(f"  {iid} {label}: " + ", ".join(parts))
-        else:
-            failed = res.failed_units
-            summary = f"{len(res.units)} units"
-            if res.met is not None:
-                summary += f", {w['met']} {w['yes'] if res.met else w['no']}"
-            lines.append(f"  {iid} {label}: {summary}")
-            for uid in failed:
-                reading = res.units[uid]
-                note = f" ({reading.note})" if reading.note and ind.k_of_n else ""
-                shown = _against(reading.value, negate(ind.check.op) if ind.check else "", reading.limit, std, ind.unit)
-                lines.append(f"      {w['units_failed']}: {uid} {shown}{note}")
-    if evaluation.assumptions:
-        lines.append("")
-        lines.append(w["assumptions"] + ":")
-        for name in evaluation.assumptions:
-            lines.append(f"  {name}{_assumed_value(evaluation, name, std)}")
-    lines.append("")
-    lines.extend(rectification_lines(decision, lang))
+    rounding = decision.evaluation.standard.display_rounding
+    return render_result_text(decision.document(), lang, rounding.places, rounding.mode, show_ids=show_ids)
+
+
+def render_result_text(result: Mapping[str, Any], lang: str = "zh", places: int = 4, mode: str = "ROUND_HALF_UP",
+                       *, show_ids: bool = False) -> str:
+    """The text report of a canonical result (``Decision.document()`` or a record's result)."""
+    v = _TextView(result, lang, places, mode, show_ids)
+    lines = v.head() + [""] + v.rules() + [""] + v.indicators() + v.assumptions()
+    section = sensitivity_lines(v)
+    lines += ([""] + section if section else []) + v.sources() + [""]
+    lines.extend(rectification_text(result, v.lang, places, mode, group=True, panel=True))
     # Every line may carry submission text (county name, school ids, text values): each is made
     # printable, so that no escape sequence from an input reaches the terminal.
     return "\n".join(printable(line) for line in lines) + "\n"
 
 
-def rectification_lines(item: Evaluation | Decision, lang: str = "zh") -> list[str]:
-    """The rectification list (整改清单) and the next-grade plan, as text lines."""
-    decision = as_decision(item)
-    rounding = decision.evaluation.standard.display_rounding
-    return rectification_text(decision.document(), lang, rounding.places, rounding.mode)
+class _TextView(View):
+    def __init__(self, result: Mapping[str, Any], lang: str, places: int, mode: str, show_ids: bool) -> None:
+        super().__init__(result, lang, places, mode, show_ids)
+        self.t = words(TEXT_WORDS, self.lang)
+
+    def sep(self) -> str:
+        return self.w["colon"]
+
+    def head(self) -> list[str]:
+        r, t = self.r, self.t
+        county = r.get("county", {})
+        name = county.get("name", "") + (f" ({county['code']})" if county.get("code") else "")
+        std = r.get("standard", {})
+        sha = f" sha256 {std.get('sha256', '')[:12]}" if self.show_ids else ""
+        lines = [f"{name} — {self.standard_title()}{sha}"]
+        when = f"{t['as_of']} {r.get('as_of', '')}"
+        if r.get("stage"):
+            when += ("，" if self.lang == "zh" else ", ") + f"{t['stage']} {self.stage()}"
+        lines += [when, ""]
+        headline = f"{t['grade']}{self.sep()}{self.grade_label(r.get('grade'))}"
+        if self.scored():  # a standard judged by gates alone has no score to show
+            headline += f"   {t['score']}{self.sep()}{self.num(r.get('score'))} / {self.num(r.get('max_score'))}"
+        lines.append(headline)
+        cutoffs = self.assumed_cutoffs()
+        if cutoffs:
+            items = ("；" if self.lang == "zh" else "; ").join(f"{label} = {value}" for label, value in cutoffs)
+            lines.append("  " + self.b["assumed_mark"] + " " + self.w["assumed_cutoffs"].format(items=items))
+        if r.get("grade") != r.get("grade_by_score"):
+            reached = self.grade_label(r.get("grade_by_score"))
+            for rid in r.get("lowered_by", ()):
+                rule = r[self.rule_table(rid)][rid]
+                lines.append(f"{t['why_not']} {reached}{self.w['paren'].format(text=t['reaches'])}"
+                             f"{'，' if self.lang == 'zh' else ', '}{t['because']}{self.sep()}{self.rule_sentence(rule, rid)}")
+        return lines
+
+    def basis_lines(self, bases: list[tuple[str, Basis]], indent: str) -> list[str]:
+        lines = []
+        for what, b in bases:
+            line = f"{indent}{what}{self.sep()}{basis_text(b, self.lang)}"
+            if b.note:
+                line += f" — {b.note}"
+            lines.append(line)
+        return lines
+
+    def rules(self) -> list[str]:
+        t, lines = self.t, []
+        for table, kind in (("vetoes", "veto"), ("gates", "gate")):
+            for rid, rule in sorted(self.r.get(table, {}).items()):
+                failed = rule.get("triggered", rule.get("failed"))
+                state = (t["triggered"] if kind == "veto" else t["failed"]) if failed else (
+                    t["not_triggered"] if kind == "veto" else t["passed"])
+                lines.append(f"  [{t[kind]} {state}] {self.rule_sentence(rule, rid, effect_always=False)}")
+                lines.extend(self.basis_lines(self.rule_bases(rule), "      "))
+        return lines
+
+    def indicators(self) -> list[str]:
+        t = self.t
+        lines = [t["indicators"] + ("：" if self.lang == "zh" else ":")]
+        for iid, ind in sorted(self.r.get("indicators", {}).items()):
+            unit = ind.get("unit", "")
+            bases = self.item_bases(iid)
+            mark = f" {self.b['assumed_mark']}" if any(b.assumed for _, b in bases) else ""
+            parts = []
+            if "units" in ind:
+                parts.append(t["units"].format(n=len(ind["units"])))
+            else:
+                parts.append(f"{t['value']} {self.num(ind.get('value'), unit)}")
+                if ind.get("note"):
+                    parts.append(t["published"])
+            if "limit" in ind and "check" in ind:
+                parts.append(f"{t['limit']} {ind['check']['op']} {self.num(ind['limit'], unit)}")
+            if ind.get("met") is not None:
+                parts.append(f"{t['met']} {t['yes'] if ind['met'] else t['no']}")
+            if "points" in ind:
+                parts.append(f"{t['points']} {self.num(ind['points'])}/{self.num(ind['max'])}")
+            comma = "，" if self.lang == "zh" else ", "
+            lines.append(f"  {self.named(ind, iid)}{self.sep()}{comma.join(parts)}{mark}")
+            for uid in ind.get("failed_units", ()):
+                reading = ind["units"][uid]
+                op = negate(ind["check"]["op"]) if "check" in ind else ""
+                shown = self.against(reading.get("value"), op, reading.get("limit"), unit)
+                lines.append(f"      {t['units_failed']}{self.sep()}{uid} {shown}")
+            own = "points" in ind or bases[0][1].status  # a computed check rests on its limit
+            lines.extend(self.basis_lines(bases if own else bases[1:], "      "))
+        return lines
+
+    def sources(self) -> list[str]:
+        """The documents the bases cite, numbered as they refer to them."""
+        refs = source_refs(self.r)
+        if not refs:
+            return []
+        lines = ["", self.w["sources"] + ("：" if self.lang == "zh" else ":")]
+        for ref, _, s in refs:
+            bits = [s.get("title", "")] + [str(s[k]) for k in ("issuer", "number", "date") if s.get(k)]
+            lines.append(f"  {ref} " + " · ".join(bits))
+        return lines
+
+    def assumptions(self) -> list[str]:
+        names = self.r.get("assumptions", ())
+        if not names:
+            return []
+        lines = ["", self.t["assumptions"] + ("：" if self.lang == "zh" else ":")]
+        for name in names:
+            table, _, key = name.partition(".")
+            entry = self.r.get(table, {}).get(key, {})
+            line = f"  {self.b['assumed_mark']} {self.named(entry, name)}"
+            if table == "parameters" and "value" in entry:
+                line += f" = {self.num(entry['value'], entry.get('unit', ''))}"
+            note = basis_text_note(entry, self)
+            lines.append(line + (f" — {note}" if note else ""))
+        return lines
 
 
-def _assumed_value(evaluation: Evaluation, name: str, std: m.Standard) -> str:
-    table, _, pid = name.partition(".")
-    if table == "parameters" and pid in evaluation.parameters:
-        parameter, dated = evaluation.parameters[pid]
-        note = f" — {dated.citation.note}" if dated.citation.note else ""
-        return f" = {fmt(dated.value, std, parameter.unit)}{note}"
-    return ""
+def basis_text_note(entry: Mapping[str, Any], view: View) -> str:
+    from .basis import note_in
 
-
-def rule_sentence(r: RuleResult, evaluation: Evaluation, lang: str) -> str:
-    """One line: the rule, its value against its limit, and its effect."""
-    w = words(TEXT_WORDS, lang)
-    std = evaluation.standard
-    ind = std.indicators[r.rule.indicator]
-    text = r.rule.label.text(lang)
-    if r.value is not None:
-        op = ind.check.op if ind.check else ""
-        subject = f" ({', '.join(r.failed_units)})" if r.failed_units else ""
-        relation = negate(op) if r.failed else op
-        text += f"{subject}: " + _against(r.value, relation, r.limit, std, ind.unit)
-    if not r.failed:
-        return text  # the effect only matters when the rule fails
-    if r.rule.effect == "cap":
-        grade = next(g for g in std.grades if g.id == r.rule.grade)
-        text += f" → {w['capped']} {grade.id} {grade.label.text(lang)}"
-    elif r.rule.effect == "deny":
-        lowest = std.grades[-1]
-        text += f" → {w['denied']}: {lowest.id} {lowest.label.text(lang)}"
-    else:
-        text += f" ({w['none']})"
-    return text
-
-
-def _against(value: Any, op: str, limit: Any, std: m.Standard, unit: str) -> str:
-    """``value op limit`` for display; when rounding would show two different numbers as equal
-    (3.0000036% against 3%), both are shown in full so that the line never contradicts itself."""
-    if limit is None or not op:
-        return fmt(value, std, unit)
-    left, right = fmt(value, std, unit), fmt(limit, std, unit)
-    if left == right and value != limit and is_number(value) and is_number(limit):
-        left, right = fmt(value, std, unit, exact=True), fmt(limit, std, unit, exact=True)
-    return f"{left} {op} {right}"
-
-
-def fmt(value: Any, std: m.Standard, unit: str, *, exact: bool = False) -> str:
-    """A number for display, with the standard's declared display rounding (ratios as %)."""
-    if not is_number(value):
-        return str(value).lower() if isinstance(value, bool) else str(value)
-    rounding = std.display_rounding
-    number = Decimal(value)
-    if unit == "ratio":
-        percent = number * 100
-        shown = percent if exact else round_to(percent, max(rounding.places - 2, 0), rounding.mode)
-        return canonical(shown) + "%"
-    shown = number if exact else round_to(number, rounding.places, rounding.mode)
-    return canonical(shown) + (f" {unit}" if unit and unit not in ("points", "分") else "")
+    return note_in(entry, view.lang)

@@ -15,8 +15,9 @@ from typing import Any, Mapping, Sequence
 import attrs
 
 from ..kernel.numbers import canonical, round_to
+from ..kernel.vocabulary import lever_reasons
 from ..kernel.vocabulary import lookup as vocabulary_lookup
-from .catalogue import RECTIFICATION_WORDS, lang_of, words
+from .catalogue import RECTIFICATION_WORDS, lang_of, unit_in, words
 
 #: The rectification list's words (their home is :mod:`.catalogue`; kept here for importers).
 WORDS = RECTIFICATION_WORDS
@@ -40,35 +41,60 @@ class Rectification:
 
 
 def rectification(result: Mapping[str, Any], lang: str = "zh", places: int = 4,
-                  mode: str = "ROUND_HALF_UP") -> Rectification:
-    """The gaps and the next-grade plan of a canonical result, in words."""
-    say = _Sayer(result, lang_of(lang), places, mode)
+                  mode: str = "ROUND_HALF_UP", *, group: bool = False) -> Rectification:
+    """The gaps and the next-grade plan of a canonical result, in words; ``group`` writes whole
+    numbers in groups of three (45,584 m²), as the reports do."""
+    say = _Sayer(result, lang_of(lang), places, mode, group)
     entries = tuple(say.entry(gap) for gap in result.get("gaps", ()))
     head, plan = say.next_grade(result.get("next_grade") or {})
     return Rectification(entries, head, plan)
 
 
-def text_lines(rect: Rectification, lang: str = "zh") -> list[str]:
-    """The rectification list as plain text lines (for the text report)."""
+def text_lines(rect: Rectification, lang: str = "zh", panel: str = "") -> list[str]:
+    """The rectification list as plain text lines (for the text report); ``panel``, when given,
+    is one line standing for every item the panel scores (see :func:`panel_summary`)."""
     w = words(RECTIFICATION_WORDS, lang)
-    lines = [w["title"] + ":"]
+    lines = [w["title"] + (":" if lang_of(lang) == "en" else "：")]
+    shown = [e for e in rect.entries if not (panel and is_panel(e))]
     if not rect.entries:
         lines.append("  " + w["none_left"])
-    for number, entry in enumerate(rect.entries, 1):
+    for number, entry in enumerate(shown, 1):
         lines.append(f"  {number}. {entry.title}")
         lines.extend("     " + "  " * depth + text for depth, text in entry.lines)
+    if panel and len(shown) < len(rect.entries):
+        lines.append(f"  {len(shown) + 1}. {panel}")
     if rect.next_grade:
         lines.append("")
-        lines.append(w["next"] + ":")
+        lines.append(w["next"] + (":" if lang_of(lang) == "en" else "："))
         lines.extend("  " + line for line in rect.next_grade[:1])
         lines.extend(f"    {i}. {line}" for i, line in enumerate(rect.plan, 1))
         lines.extend("  " + line for line in rect.next_grade[1:])
     return lines
 
 
-def show_number(value: Any, unit: str, places: int, mode: str, how: str = "near") -> str:
+def is_panel(entry: Entry) -> bool:
+    """An item only the panel's points close (grouped into one line by the reports)."""
+    return entry.kind == "points" and entry.closable == "panel"
+
+
+def panel_summary(result: Mapping[str, Any], rect: Rectification, lang: str, places: int, mode: str,
+                  group: bool = True) -> tuple[str, list[str]]:
+    """The items the panel scores, as one heading and one short part per item ("label 18.5/20")."""
+    say = _Sayer(result, lang_of(lang), places, mode, group)
+    gaps = {g["id"]: g for g in result.get("gaps", ())}
+    parts, lost = [], Decimal(0)
+    for entry in rect.entries:
+        if is_panel(entry) and entry.gap in gaps:
+            gap = gaps[entry.gap]
+            lost += Decimal(str(gap.get("shortfall", "0")))
+            parts.append(f"{say.indicator(gap['indicator'])} {say.number(gap['points'])}/{say.number(gap['max'])}")
+    return say.number(lost), parts
+
+
+def show_number(value: Any, unit: str, places: int, mode: str, how: str = "near", group: bool = False) -> str:
     """A number for display. ``how``: near (the standard's display mode), up and down (bounds
-    that must stay true), away (the size of a change). Ratios and rates show as percentages."""
+    that must stay true), away (the size of a change). Ratios and rates show as percentages;
+    ``group`` writes the whole part in groups of three (45,584)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     try:
@@ -79,9 +105,17 @@ def show_number(value: Any, unit: str, places: int, mode: str, how: str = "near"
         return str(value)
     rounding = {"near": mode, "up": "ROUND_CEILING", "down": "ROUND_FLOOR", "away": "ROUND_UP"}[how]
     if unit in ("ratio", "rate"):
-        return canonical(round_to(number * 100, max(places - 2, 0), rounding)) + "%"
-    shown = canonical(round_to(number, places, rounding))
+        return _grouped(canonical(round_to(number * 100, max(places - 2, 0), rounding)), group) + "%"
+    shown = _grouped(canonical(round_to(number, places, rounding)), group)
     return shown + (f" {unit}" if unit and unit not in ("points", "分", "bool") else "")
+
+
+def _grouped(text: str, group: bool) -> str:
+    if not group:
+        return text
+    sign, rest = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, dot, fraction = rest.partition(".")
+    return sign + (f"{int(whole):,}" if whole.isdigit() else whole) + dot + fraction
 
 
 def negate(op: str) -> str:
@@ -93,12 +127,13 @@ _NEGATED = {"<=": ">", "<": ">=", ">=": "<", ">": "<=", "==": "!=", "!=": "=="}
 
 
 class _Sayer:
-    def __init__(self, result: Mapping[str, Any], lang: str, places: int, mode: str) -> None:
+    def __init__(self, result: Mapping[str, Any], lang: str, places: int, mode: str, group: bool = False) -> None:
         self.r = result
         self.lang = lang
         self.w = RECTIFICATION_WORDS[lang]
         self.places = places
         self.mode = mode
+        self.group = group
 
     # -- labels -------------------------------------------------------------------------------
 
@@ -127,11 +162,17 @@ class _Sayer:
 
     def field(self, name: str, unit: str | None) -> tuple[str, str, str]:
         """A submission field's label, type (``rate`` fields show as percentages) and unit."""
+        own = self.r.get("inputs", {}).get(name)
+        if own:  # a standard's own input, named in the result
+            return self.label(own, name), "", own.get("unit", "")
         for level in (("county",) if unit is None else ("school", "township")):
             spec = vocabulary_lookup(level, name)
             if spec is not None:
                 text = spec.label.en if self.lang == "en" else spec.label.zh
                 return (text or name), spec.type, spec.unit
+        for iid, ind in self.r.get("indicators", {}).items():  # a standard's own input: its indicator's label
+            if ind.get("how") == f"input {name}":
+                return self.indicator(iid), "", ""
         return name, "", ""
 
     def unit_of(self, target: Mapping[str, Any]) -> str:
@@ -141,7 +182,10 @@ class _Sayer:
     # -- numbers ------------------------------------------------------------------------------
 
     def number(self, value: Any, unit: str = "", how: str = "near", places: int | None = None) -> str:
-        return show_number(value, unit, self.places if places is None else places, self.mode, how)
+        if isinstance(value, bool):
+            return ("yes" if value else "no") if self.lang == "en" else ("是" if value else "否")
+        return show_number(value, unit_in(unit, self.lang), self.places if places is None else places, self.mode,
+                           how, self.group)
 
     def bound_how(self, relation: str) -> str:
         return "up" if relation in (">=", ">") else "down" if relation in ("<=", "<") else "near"
@@ -197,8 +241,12 @@ class _Sayer:
             lines.append((depth, f"{t.get('unit', '')}{w['sep']}" + w["k_of_n"].format(met=d["met"], n=d["n"], k=d["k"])))
         elif t.get("parts") is not None:
             lines.append((depth, name))
+        given = self.given(t.get("context", ()))
         for number, fix in enumerate(t.get("fixes", ())):
-            lines.extend(self.fix(fix, depth + 1, number > 0))
+            lines.extend(self.fix(fix, depth + 1, number > 0, given))
+        if closable == "no_lever" or t.get("no_lever"):  # no lever closes it: say so, and why
+            lines.append((depth + 1, w["no_lever"]))
+            lines.extend((depth + 2, why) for why in self.held_reasons(t.get("context", ())))
         if t.get("note") == "published":
             names = [self.field(n, t.get("unit"))[0] for n in t.get("counts", ())]
             counts = "、".join(names) if self.lang == "zh" else ", ".join(names)
@@ -234,7 +282,7 @@ class _Sayer:
     def _space(self) -> str:
         return "" if self.lang == "zh" else " "
 
-    def fix(self, f: Mapping[str, Any], depth: int, alternative: bool) -> list[tuple[int, str]]:
+    def fix(self, f: Mapping[str, Any], depth: int, alternative: bool, given: str = "") -> list[tuple[int, str]]:
         w = self.w
         relation = f["relation"]
         if f["kind"] == "indicator":
@@ -269,11 +317,36 @@ class _Sayer:
             text = f"{lead}{verb} {subject} {w['from']} {current} to {rel}{required} ({by} {size})"
         if f.get("share"):
             text += w["share"].format(p=canonical(round_to(Decimal(f["share"]) * 100, 2, "ROUND_HALF_UP")))
+        if given:  # the inputs held fixed, as context: "given 500 pupils, 2 more teachers"
+            text = w["given"].format(given=given) + (text if self.lang == "zh" or not text else text[0].lower() + text[1:])
         lines = [(depth, text)]
         for inner in f.get("then", ()):
             lines.extend(self.fix(inner, depth + 1, False))
         if "contributors" in f.get("detail", {}):
             lines.extend(self.contributors(f["detail"], f["name"], depth + 1))
+        return lines
+
+    def given(self, items: Any) -> str:
+        """The inputs a target holds fixed, as context ("given 500 pupils"): the analysis'
+        ``context``, a list of ``{"name", "value", "reason"}`` (``unit`` for a school or
+        township, ``measure`` its unit)."""
+        shown = []
+        for item in items or ():
+            if isinstance(item, Mapping) and "name" in item:
+                label, kind, measure = self.field(str(item["name"]), item.get("unit"))
+                value = self.number(item.get("value", ""), "rate" if kind == "rate" else item.get("measure") or measure,
+                                    "near", None if kind == "rate" else 0 if kind == "count" else min(self.places, 2))
+                shown.append(f"{label} {value}")
+        return ("、" if self.lang == "zh" else ", ").join(shown)
+
+    def held_reasons(self, items: Any) -> list[str]:
+        """Why each input held fixed is not a repair (``vocabulary.lever_reasons``, in words)."""
+        reasons = lever_reasons()
+        lines = []
+        for item in items or ():
+            if isinstance(item, Mapping) and item.get("reason") in reasons:
+                label = self.field(str(item["name"]), item.get("unit"))[0]
+                lines.append(reasons[item["reason"]].text(self.lang).format(name=label))
         return lines
 
     def contributors(self, detail: Mapping[str, Any], iid: str, depth: int) -> list[tuple[int, str]]:
@@ -347,8 +420,24 @@ class _Sayer:
         return f"{self.rule(step['gap'])}{w['sep']}{joined}{by}"
 
 
-def rectification_text(result: Mapping[str, Any], lang: str, places: int, mode: str) -> list[str]:
-    return text_lines(rectification(result, lang, places, mode), lang)
+def rectification_text(result: Mapping[str, Any], lang: str, places: int, mode: str, *, group: bool = False,
+                       panel: bool = False) -> list[str]:
+    """The rectification list as text lines; ``panel`` groups the items the panel scores."""
+    rect = rectification(result, lang, places, mode, group=group)
+    line = ""
+    if panel and sum(1 for e in rect.entries if is_panel(e)) > 1:
+        lost, parts = panel_summary(result, rect, lang, places, mode, group)
+        w = PANEL_WORDS[lang_of(lang)]
+        line = w["head"].format(lost=lost) + ("；".join(parts) if lang_of(lang) == "zh" else "; ".join(parts))
+    return text_lines(rect, lang, line)
 
 
-__all__: Sequence[str] = ("Entry", "Rectification", "rectification", "rectification_text", "text_lines", "show_number", "negate", "WORDS")
+#: The one line standing for the items the panel scores.
+PANEL_WORDS = {
+    "zh": {"head": "[失分] 由评估组评分的项目，共失 {lost} 分（数据无法弥补，由评估组评分）："},
+    "en": {"head": "[points] items the panel scores, {lost} points lost in all (data cannot close these; the panel scores them): "},
+}
+
+
+__all__: Sequence[str] = ("Entry", "Rectification", "rectification", "rectification_text", "text_lines", "show_number",
+                          "negate", "WORDS", "is_panel", "panel_summary")

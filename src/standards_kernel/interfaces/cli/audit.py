@@ -18,12 +18,12 @@ from typing import Any, Callable
 
 import attrs
 
-from .options import date_arg
-from ...kernel.formats import canonical_json
+from .options import add_language, date_arg, language
+from ...kernel.formats import canonical_json, printable
 from ...audit.decision import Decision
 from ...audit.ledger import ENV_LEDGER, Entry, Ledger, LedgerError, default_ledger_path, ledger_target, shown
 from ...audit.records import EvaluationRecord, read_record_file, record_evaluation
-from ...audit.replay import SECTIONS, diff_records, replay, show
+from ...audit.replay import diff_records, replay
 
 LEDGER_HELP = (f"ledger file, or postgresql://… URL (default: ${ENV_LEDGER}, else $XDG_DATA_HOME or ~/.local/share, "
                "/standards-kernel/ledger.sqlite3)")
@@ -49,6 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     listing.add_argument("--stage", help="self, municipal_review, provincial or national")
     listing.add_argument("--limit", type=int, help="at most this many records")
     listing.add_argument("--format", choices=("text", "json"), default="text", help="json: one object per line")
+    add_language(listing)
     listing.set_defaults(handler=cmd_list)
 
     show_cmd = actions.add_parser("show", help="print one record as a self-contained record file")
@@ -72,6 +73,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     run.add_argument("record", help="decision id (looked up in the ledger) or a record file (.json)")
     run.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     run.add_argument("--format", choices=("text", "json"), default="text")
+    add_language(run)
     run.set_defaults(handler=cmd_replay)
 
     diff = commands.add_parser("diff", help="compare two records: inputs, indicators, points, grade, vetoes")
@@ -80,6 +82,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     diff.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     diff.add_argument("--all", action="store_true", help="also list the other differences of the trace")
     diff.add_argument("--format", choices=("text", "json"), default="text")
+    add_language(diff)
     diff.set_defaults(handler=cmd_diff)
 
 
@@ -201,17 +204,23 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 @_reading
 def cmd_list(args: argparse.Namespace) -> int:
+    from ...reporting.differences import ledger_count, ledger_line
+
+    lang = language(args)
     with _open(args) as ledger:
         rows = list(ledger.entries(county=args.county, standard=args.standard, since=args.since,
                                    until=args.until, stage=args.stage, limit=args.limit))
-    for e in rows:
-        if args.format == "json":
-            print(canonical_json(e.to_dict()))
-        else:
-            print(f"{e.seq:>6}  {e.decision_id}  {e.as_of}  {e.county_code} {e.county_name}  "
-                  f"{e.standard_id}@{e.edition}  {e.stage or '-'}  {e.grade} {e.score}  recorded {e.created_at}")
+        labels: dict[str, dict[str, Any]] = {}  # grade labels, from one record per standard edition
+        for e in rows:
+            if args.format == "json":
+                print(canonical_json(e.to_dict()))
+                continue
+            key = f"{e.standard_id}@{e.edition}"
+            if key not in labels:
+                labels[key] = {g["id"]: g["label"] for g in ledger.get(e.decision_id).result.get("grades", ())}
+            print(printable(ledger_line(e, lang, labels[key], show_ids=args.show_ids)))
     if args.format == "text":
-        print(f"({len(rows)} record{'s' if len(rows) != 1 else ''})", file=sys.stderr)
+        print(ledger_count(len(rows), lang), file=sys.stderr)
     return 0
 
 
@@ -253,22 +262,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(canonical_json(outcome.to_dict()))
         return 0 if outcome.identical else 1
-    versions = (f"kernel {outcome.recorded_kernel}" if outcome.recorded_kernel == outcome.replayed_kernel
-                else f"recorded under kernel {outcome.recorded_kernel}, replayed under {outcome.replayed_kernel}")
-    about = f"{outcome.standard_key} (sha256 {outcome.standard_sha256[:12]}, from the record); {versions}"
-    if outcome.identical:
-        print(f"replay {outcome.decision_id}: identical")
-        print(f"  {about}")
-        return 0
-    if outcome.error:
-        print(f"replay {outcome.decision_id}: NOT reproduced: the evaluation failed: {outcome.error}")
-    else:
-        print(f"replay {outcome.decision_id}: DIFFERENT ({len(outcome.differences)} field"
-              f"{'s' if len(outcome.differences) != 1 else ''})")
-        for d in outcome.differences:
-            print(f"  {d.render()}")
-    print(f"  {about}")
-    return 1
+    from ...reporting.differences import render_replay
+    from .report import display_rounding
+
+    places, mode = display_rounding(record.standard_content)
+    for line in render_replay(outcome, record.result, language(args), show_ids=args.show_ids, places=places,
+                              mode=mode):
+        print(printable(line))
+    return 0 if outcome.identical else 1
 
 
 @_reading
@@ -278,30 +279,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(canonical_json(result.to_dict()))
         return 0 if result.same else 1
-    for name, record in (("A", a), ("B", b)):
-        print(f"{name} {_summary(record)}")
-    if result.same:
-        print("same: no field differs")
-        return 0
-    for section in SECTIONS:
-        diffs = result.sections[section]
-        if section == "other" and not args.all:
-            if diffs:
-                print(f"other differences in the trace (labels, parameters, sources…): {len(diffs)} (--all lists them)")
-            continue
-        if diffs:
-            print(f"{section} ({len(diffs)}):")
-            for d in diffs:
-                print(f"  {d.path}: {show(d.before)} → {show(d.after)}")
-    return 1
+    from ...reporting.differences import render_diff
+    from .report import display_rounding
 
-
-def _summary(record: EvaluationRecord) -> str:
-    county = record.county
-    result = record.result
-    return (f"{record.decision_id}  {county.get('name', '')} ({county.get('code', '')})  "
-            f"{record.body['stage'] or '-'} {record.body['as_of']}  {record.standard_key}  "
-            f"→ {result.get('grade')} {result.get('score')}")
-
-
-
+    places, mode = display_rounding(b.standard_content)
+    for line in render_diff(result, language(args), show_all=args.all, show_ids=args.show_ids, places=places,
+                            mode=mode):
+        print(printable(line))
+    return 0 if result.same else 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import KernelError
+from .options import add_language, language
 
 
 def register(commands: Any) -> None:
@@ -32,6 +33,11 @@ def register(commands: Any) -> None:
     test.add_argument("--max-examples", type=int, default=100, help="examples per property (default 100)")
     test.add_argument("--seed", type=int, help="a seed, to reproduce or vary the generated examples")
     test.add_argument("--save-failing", metavar="DIR", help="write each falsifying submission to DIR/<property>.toml")
+    test.add_argument("--coverage", action="store_true",
+                      help="after the cases: per standard, which indicators, checks, bands, gates, vetoes (each "
+                      "side), grades and dated parameter values the cases reach, and which they never do")
+    test.add_argument("--coverage-format", choices=("text", "json"), default="text")
+    add_language(test, ids=False)
     test.set_defaults(handler=cmd_test)
 
     template = commands.add_parser("template", help="a submission template listing every input a standard reads")
@@ -42,6 +48,15 @@ def register(commands: Any) -> None:
     template.add_argument("--lang", choices=("en", "zh"), default="en", help="--table headers: names (en) or zh labels")
     template.add_argument("--as-of", help="pick the edition in force on this date (YYYY-MM-DD)")
     template.set_defaults(handler=cmd_template)
+
+    explain = commands.add_parser("explain", help="the dependency map of a standard: parameter → indicators → "
+                                  "rules → grade, with each node's status and source")
+    explain.add_argument("standard", help="id, id@edition or a standard file")
+    explain.add_argument("--why", metavar="ID", help="one node (an indicator, parameter, gate, veto, area or input; "
+                         "kind prefix optional): what it rests on and what it touches")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--as-of", help="pick the edition in force on this date (YYYY-MM-DD)")
+    explain.set_defaults(handler=cmd_explain)
 
     diff = commands.add_parser("diff-standard", help="what changed between two standards or editions")
     diff.add_argument("old", help="id@edition or a standard file")
@@ -77,6 +92,28 @@ def _standard(ref: str, as_of: Any = None) -> Any:
     return default_registry().resolve(ref, date)
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ...authoring.dependencies import dependency_map, map_lines, map_to_data, why_lines
+    from ...kernel.formats import canonical_json
+
+    dmap = dependency_map(_standard(args.standard, args.as_of))
+    if args.why:
+        try:
+            lines = why_lines(dmap, args.why)
+        except KeyError:
+            raise KernelError(f"{dmap.standard} has no node {args.why!r}",
+                              hint="an indicator, parameter, gate, veto, area or input id; "
+                              "`explain STANDARD --format json` lists them") from None
+        if args.format == "json":
+            nid = lines[0].split(" ")[0]
+            print(canonical_json({"node": nid, "rests_on": dmap.upstream(nid), "touches": dmap.downstream(nid)}))
+        else:
+            print("\n".join(lines))
+    else:
+        print(canonical_json(map_to_data(dmap)) if args.format == "json" else "\n".join(map_lines(dmap)))
+    return 0
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from ...authoring.scaffold import new_standard
 
@@ -96,27 +133,44 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     status = 0
     if args.path or not args.properties:
-        status = max(status, _run_cases(args.path or "."))
+        status = max(status, _run_cases(args.path or ".", getattr(args, "coverage", False) and args.coverage_format,
+                                        language(args)))
     for ref in args.properties or []:
         status = max(status, _run_properties(ref, args))
     return status
 
 
-def _run_cases(path: str) -> int:
-    from ...authoring.cases import run_path, summary
+def _mark(outcome: str, lang: str) -> str:
+    """PASS / FAIL / ERROR (通过 / 未通过 / 错误) padded to line the names up."""
+    from ...reporting.differences import case_word
+
+    word = case_word(outcome, lang)
+    return f"{word:<5} " if lang == "en" else f"{word} "
+
+
+def _run_cases(path: str, coverage: str | bool = False, lang: str = "zh") -> int:
+    from ...authoring.cases import run_path
+    from ...reporting.differences import case_summary
 
     results, problems = run_path(path)
     for problem in problems:
-        print(f"ERROR {problem}")
+        print(f"{_mark('error', lang)}{problem}")
     for result in results:
         if result.passed:
-            print(f"PASS  {result.case.id}")
+            print(f"{_mark('pass', lang)}{result.case.id}")
         else:
-            print(f"FAIL  {result.report()}")
+            print(f"{_mark('fail', lang)}{result.report()}")
     if not results and not problems:
         raise KernelError(f"no test cases (*.case.toml) under {path}",
                           hint="name a case file or a directory holding some; --properties ID runs the property suite")
-    print(summary(results) + (f"; {len(problems)} case file(s) could not be read" if problems else ""))
+    unread = (f"; {len(problems)} case file(s) could not be read" if lang == "en" else f"；{len(problems)} 个用例文件无法读取")
+    print(case_summary(sum(1 for r in results if r.passed), len(results), lang) + (unread if problems else ""))
+    if coverage:
+        from ...authoring.coverage import coverage as rule_coverage, coverage_lines, coverage_to_data
+        from ...kernel.formats import canonical_json
+
+        found = rule_coverage(r.evaluation for r in results if r.evaluation is not None)
+        print(canonical_json(coverage_to_data(found)) if coverage == "json" else "\n".join(["coverage:", *coverage_lines(found)]))
     if problems:
         return 2
     return 0 if all(r.passed for r in results) else 1
@@ -135,8 +189,9 @@ def _run_properties(ref: str, args: argparse.Namespace) -> int:
           + (f", seed {args.seed}" if args.seed is not None else "") + ")")
     failed = 0
     for report in testing.check_properties(standard, names=args.only, max_examples=args.max_examples, seed=args.seed):
-        mark = "PASS" if report.passed else "FAIL"
-        print(f"{mark}  {report.name}: {report.claim} ({report.examples} examples)")
+        lang = language(args)
+        examples = f"{report.examples} examples" if lang == "en" else f"{report.examples} 个样例"
+        print(f"{_mark('pass' if report.passed else 'fail', lang)}{report.name}: {report.claim} ({examples})")
         if report.note:
             print(f"      {report.note}")
         if not report.passed:

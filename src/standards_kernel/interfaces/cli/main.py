@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import importlib
 import sys
-from collections import Counter
 from typing import Sequence
 
 from .options import date_arg
@@ -23,7 +22,8 @@ from ...audit.decision import decide
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=words[0] if words and words[0] in ("evaluate", "check") else None)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
@@ -38,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command's parser; ``only`` (a command of this module) leaves out the other modules'
+    commands, so that a one-off ``evaluate`` does not import batch, audit and server code."""
     parser = argparse.ArgumentParser(
         prog="standards-kernel",
         description="Score county education supervision standards exactly, explained and replayable.",
@@ -54,20 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("text", "json", "html"), default="text",
                      help="html: one self-contained, printable page with charts and the rectification list")
     run.add_argument("--lang", choices=("zh", "en"), default="zh")
+    run.add_argument("--trace", choices=("full", "summary"), default="full",
+                     help="json: full (the canonical document, what a record keeps) or summary (without what "
+                     "each unit read; docs/trace.md)")
     run.add_argument("--out", metavar="FILE", help="write the report to FILE instead of standard output")
     run.add_argument("--record", action="store_true",
                      help="append the evaluation to the ledger and print its decision_id (docs/audit.md)")
     run.add_argument("--ledger", metavar="PATH", help="ledger file for --record (default: $STANDARDS_KERNEL_LEDGER, "
                      "else ~/.local/share/standards-kernel/ledger.sqlite3)")
+    run.add_argument("--sensitivity", action="store_true",
+                     help="re-evaluate with each assumed or reconstructed parameter moved across its plausible "
+                     "range: where the grade, a gate or a veto flips (docs/auditors.md)")
     run.set_defaults(handler=cmd_evaluate)
 
     check = commands.add_parser("check", help="validate a standard file and summarise it")
     check.add_argument("standard", help="a standard file, or an installed standard's id or id@edition")
     check.add_argument("--as-of", type=date_arg, help="for an id with several editions: the one in force on this date")
+    check.add_argument("--lang", choices=("zh", "en"), default=None,
+                       help="language of the summary (default: $STANDARDS_KERNEL_LANG, else zh)")
     check.add_argument("--strict", action="store_true",
                        help="exit 1 when there are warnings (rules that cannot fire or cannot pass, bands, grades)")
     check.set_defaults(handler=cmd_check)
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else ():
         importlib.import_module(f"{__package__}.{name}").register(commands)
     return parser
 
@@ -102,6 +112,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         standard = resolve_standard(submission.standard, as_of, from_submission=True)
     check_complete(submission, standard, issues=issues)  # every missing or invalid input in one error
     decision = decide(submission, standard, as_of=as_of)  # the one road: evaluation and its analysis
+    if getattr(args, "sensitivity", False):
+        from .sensitivity import add_sensitivity
+
+        decision = add_sensitivity(args, decision)
     decision_id = None
     if args.ledger and not args.record:
         raise KernelError("--ledger names where --record writes", hint="add --record")
@@ -112,7 +126,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .report import write_output
 
     if args.format == "json":
-        write_output(args.out, decision.to_json() + "\n")  # unchanged by --record: the id goes to stderr
+        write_output(args.out, decision.to_json(trace=args.trace) + "\n")  # unchanged by --record: the id goes to stderr
         if decision_id:
             print(f"decision_id: {decision_id}", file=sys.stderr)
     elif args.format == "html":
@@ -129,7 +143,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from ...kernel.registry import default_registry
-    from .plugins import parameter_statuses
 
     standard = default_registry().resolve(args.standard, args.as_of)
     from ...batch.trial import trial  # before the summary: a standard that cannot evaluate is not summarised
@@ -144,30 +157,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"standards-kernel: warning: {printable(problem.message)}", file=sys.stderr)
     if failed:
         return 2
-    values: Counter[str] = Counter(d.citation.status for p in standard.parameters.values() for d in p.values)
-    units = sorted(u for u in standard.units if any(i.level == u for i in standard.indicators.values()))
-    print(f"{standard.key}: {standard.title.zh} / {standard.title.en}")
-    print(f"  sha256 {standard.sha256}")
-    until = standard.effective_until.isoformat() if standard.effective_until else "open-ended"
-    print(f"  in force {standard.effective_from.isoformat()} to {until}"
-          + (f"; extends {standard.extends}" if standard.extends else ""))
-    print(f"  indicators: {len(standard.indicators)} ({sum(1 for i in standard.indicators.values() if i.scoring)} scored)"
-          + (f"; unit sets: {', '.join(units)}" if units else ""))
-    print(f"  max score: {standard.max_score}")
-    gates = sorted(r.id for r in standard.rules.values() if r.kind == "gate")
-    vetoes = sorted(r.id for r in standard.rules.values() if r.kind == "veto")
-    print(f"  gates: {', '.join(gates) or 'none'}")
-    print(f"  vetoes: {', '.join(vetoes) or 'none'}")
-    print(f"  grades (best first): {', '.join(g.id for g in standard.grades)}")
-    # Counted as `list` counts them: each parameter once, under its least certain dated value; the
-    # dated values separately, labelled, so that the two numbers are never mistaken for each other.
-    counts = parameter_statuses(standard)
-    print("  parameters by status (each under its least certain value): "
-          + ", ".join(f"{s} {n}" for s, n in counts.items() if n))
-    print("  dated values by status: " + ", ".join(f"{s} {values[s]}" for s in counts if values[s]))
-    assumed = sorted(p.id for p in standard.parameters.values() if any(d.citation.status == "assumed" for d in p.values))
-    if assumed:
-        print(f"  assumed parameters ({len(assumed)}; a result resting on one says so): {', '.join(assumed)}")
+    from ...reporting.differences import render_check
+    from .options import language
+
+    for line in render_check(standard, language(args)):  # ids stay beside labels: authors edit ids
+        print(line)
     from ...authoring.lint import lint
 
     findings = lint(standard)

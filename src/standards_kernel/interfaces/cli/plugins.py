@@ -14,11 +14,10 @@ import json
 import logging
 import os
 import sys
-from collections import Counter
 from typing import Any
 
 from ...errors import KernelError
-from ...kernel.model import STATUSES, Standard
+from ...kernel.model import Standard
 from ...kernel.registry import ENV_PLUGINS, Registry, default_registry, log
 
 WARNING_PREFIX = "standards-kernel: warning: "
@@ -113,11 +112,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 def parameter_statuses(standard: Standard) -> dict[str, int]:
     """Parameters counted by status, each once, under the least certain status of its values."""
-    rank = {status: index for index, status in enumerate(STATUSES)}
-    counts = Counter(
-        max((d.citation.status for d in p.values), key=rank.__getitem__) for p in standard.parameters.values() if p.values
-    )
-    return {status: counts.get(status, 0) for status in STATUSES}
+    return standard.parameter_statuses()
 
 
 def standards_report(registry: Registry, standards: list[Standard], problems: list[KernelError]) -> dict[str, Any]:

@@ -22,7 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     report = commands.add_parser("report", help="the HTML report of a recorded evaluation")
     report.add_argument("record", help="decision id (looked up in the ledger) or a record file (.json)")
     report.add_argument("--ledger", metavar="PATH", help=LEDGER_HELP)
-    report.add_argument("--lang", choices=("zh", "en"), default="zh")
+    report.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="the page's language (default: $STANDARDS_KERNEL_LANG, else zh)")
+    report.add_argument("--show-ids", action="store_true", help="show machine ids beside labels")
     report.add_argument("--out", metavar="FILE", help="write the page to FILE instead of standard output")
     report.set_defaults(handler=cmd_report)
 
@@ -31,6 +33,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import sqlite3
 
     from .audit import load_record
+    from ...reporting.basis import default_lang
     from ...reporting.html import WORDS, render_html
     from ...audit.ledger import LedgerError
     from ...audit.records import RecordError, check_record
@@ -40,6 +43,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         record = load_record(args.record, args)
     except sqlite3.DatabaseError as error:
         raise LedgerError(f"cannot read the ledger: {error}", hint="run: standards-kernel ledger verify") from None
+    lang = args.lang or default_lang()
     problems = check_record(record)
     if problems:  # a page must never present a changed record as the decision
         raise RecordError(f"record {record.decision_id} does not verify: " + "; ".join(problems),
@@ -51,9 +55,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         if outcome.replayed is not None:
             result["gaps"] = outcome.replayed.get("gaps", [])
             result["next_grade"] = outcome.replayed.get("next_grade", {})
-            note = WORDS["en" if args.lang == "en" else "zh"]["replayed"]
+            note = WORDS[lang]["replayed"]
     places, mode = display_rounding(record.standard_content)
-    page = render_html(result, lang=args.lang, places=places, mode=mode, decision_id=record.decision_id, note=note)
+    page = render_html(result, lang=lang, places=places, mode=mode, decision_id=record.decision_id, note=note,
+                       show_ids=args.show_ids)
     write_output(args.out, page)
     return 0
 

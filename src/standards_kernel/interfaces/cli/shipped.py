@@ -51,6 +51,9 @@ def choose(kind: str, name: str, available: dict[str, Traversable]) -> Traversab
     if name in available:
         return available[name]
     matches = [key for key in available if name.lower() in key.lower()]
+    pages = {key.removeprefix("zh/") for key in matches}
+    if len(pages) == 1 and not name.lower().startswith("zh"):  # a page and its Chinese copy: the page
+        matches = [pages.pop()] if pages & set(available) else matches
     if len(matches) == 1:
         return available[matches[0]]
     if not matches:

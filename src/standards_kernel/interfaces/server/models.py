@@ -184,7 +184,7 @@ class EvaluationResult:
     parameters; their values are typed in the OpenAPI document by :func:`result_schemas`.
     """
 
-    format: Literal["standards-kernel/evaluation@1"]
+    format: Literal["standards-kernel/evaluation@2"]
     kernel_version: str
     input_sha256: str
     standard: StandardRef
@@ -206,6 +206,8 @@ class EvaluationResult:
     assumptions: list[str]
     gaps: list[dict[str, Any]]
     next_grade: dict[str, Any]
+    inputs: dict[str, dict[str, Any]] | None = None
+    sensitivity: dict[str, Any] | None = None  # only with ?sensitivity=true
 
 
 @attrs.frozen
@@ -313,6 +315,9 @@ def result_schemas() -> dict[str, dict[str, Any]]:
             "value": of(m.DatedValue, "value", ALWAYS),
             "in_force_from": (json_type(dt.date | None), ALWAYS),  # null: since the first edition
             **_citation_keys(), "origin": of(m.Parameter, "origin", WHEN_SET)}),
+        "ResultInput": part("one of the standard's own inputs (outside the data dictionary), named for reports", {
+            "label": of(m.InputSpec, "label", ALWAYS), "level": of(m.InputSpec, "level", ALWAYS),
+            "unit": of(m.InputSpec, "unit", ALWAYS)}),
         "ResultUnitReading": part("one unit's (school's, township's) value of an indicator", reading),
         "ResultIndicator": part("an indicator: how it is computed, its value (or each unit's), check and points", {
             "label": of(m.Indicator, "label", ALWAYS), "level": of(m.Indicator, "level", ALWAYS),
@@ -382,7 +387,7 @@ def analysis_schemas() -> dict[str, dict[str, Any]]:
                                    written={"required": (ref("ResultValue"), WHEN_SET), "required_exact": exact,
                                             "detail": detail}),
         "ResultFix": model_part(gm.Fix, "one change of one quantity that makes a target hold by itself",
-                                ("name", "kind", "current", "relation", "required"), internal=("type",),
+                                ("name", "kind", "current", "relation", "required"), internal=("type", "lever", "held"),
                                 written={"required_exact": exact, "change": (ref("Decimal"), ALWAYS),
                                          "change_exact": exact, "whole": (ref("Decimal"), WHEN_SET),
                                          "detail": detail}),
@@ -390,7 +395,8 @@ def analysis_schemas() -> dict[str, dict[str, Any]]:
                                       "re-evaluation", ("from", "to", "status"),
                                       renamed={"current": "from", "target": "to"},
                                       internal=("candidates", "evaluated")),
-        "ResultRepair": model_part(Repair, "one gap's repair: the values set", ("gap", "by", "changes")),
+        "ResultRepair": model_part(Repair, "one gap's repair: the values set", ("gap", "by", "changes"),
+                                   internal=("effort",)),
         "ResultChange": model_part(Change, "one value set: a county input, a school's or township's field, "
                                    "or an indicator", ("where", "name", "relation", "value")),
     }
@@ -411,6 +417,8 @@ RESULT_PARTS: dict[str, dict[str, Any]] = {
     "areas": {"type": "object", "additionalProperties": ref("ResultArea")},
     "parameters": {"type": "object", "additionalProperties": ref("ResultParameter")},
     "sources": {"type": "object", "additionalProperties": ref("ResultSource")},
+    "inputs": {"type": "object", "additionalProperties": ref("ResultInput"),
+               "description": "present when the standard declares inputs of its own"},
     "gaps": {"type": "array", "items": ref("ResultGap")},
     "next_grade": ref("ResultNextGrade"),
 }
@@ -485,6 +493,10 @@ class ReplayResult:
     differences: list[ReplayDifference]
     kernel_version: str
     error: str | None = None
+    #: Only for a record made in an earlier result format: that format, and the sections whose
+    #: meaning changed since and so were not compared (docs/audit.md).
+    recorded_format: str | None = None
+    not_compared: list[str] | None = None
 
 
 # --- service --------------------------------------------------------------------------------

@@ -148,11 +148,15 @@ async def evaluate_one(
     standard: str | None = StandardParam,
     as_of: dt.date | None = AsOfParam,
     record: bool = Parameter(default=False, description="append the evaluation to the ledger"),
+    sensitivity: bool = Parameter(default=False, description="add the `sensitivity` section: where the grade, a "
+                                  "gate or a veto flips if an assumed or reconstructed parameter were wrong "
+                                  "(a record keeps it; replay computes it again)"),
 ) -> Response[models.EvaluationResult]:
     svc = service(request)
     body = await request.body()
     # Parsing and scoring are CPU work: off the event loop, in one turn of the worker's thread (offload.py).
-    scored = await off_loop(lambda: svc.score(parse_json(body), standard=standard, as_of=as_of))
+    scored = await off_loop(lambda: svc.score(parse_json(body), standard=standard, as_of=as_of,
+                                              sensitivity=sensitivity))
     headers = evaluation_headers(scored)
     if not record:
         return json_response(scored.text, headers=headers)

@@ -24,7 +24,7 @@ from ...kernel.evaluate import Evaluation
 from ...kernel.formats import canonical_json
 from ...kernel.model import Standard
 from ...kernel.registry import Registry
-from ...audit.decision import Decision, decide
+from ...audit.decision import Decision, decide, with_sensitivity
 from ...kernel.completeness import IncompleteSubmission, Issue, read_data
 from ...kernel.completeness import check as check_complete
 from ...kernel.submission import Submission
@@ -140,7 +140,8 @@ class Service:
         except ApiProblem as problem:
             raise _with_index(problem, index) from None
 
-    def score(self, data: Any, *, standard: str | None, as_of: dt.date | None, index: int | None = None) -> Scored:
+    def score(self, data: Any, *, standard: str | None, as_of: dt.date | None, index: int | None = None,
+              sensitivity: bool = False) -> Scored:
         """Score one submission (parsed JSON data), as ``standards-kernel evaluate`` does: every
         missing or invalid input is answered in one problem before anything is evaluated."""
         submission, issues = self.submission(data, index=index)
@@ -163,6 +164,8 @@ class Service:
                 raise
             check_complete(submission, chosen, issues=issues)
             decision = decide(submission, chosen, as_of=date)  # the one road, as the CLI and batch take it
+            if sensitivity:  # as evaluate --sensitivity: a section the record keeps and replay recomputes
+                decision = with_sensitivity(decision)
             return Scored(chosen, decision, decision.to_json(), *self.provenance(chosen))
         except KernelError as error:
             raise _with_index(kernel_problem(error), index) from None
