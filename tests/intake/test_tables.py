@@ -172,3 +172,19 @@ def test_merge_writes_a_submission_that_reads_back(tmp_path):
                           "--schools", str(csv_file(tmp_path, "id,students.primary\nS1,x\n"))], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("standards-kernel: error: ") and ":2: schools[0].students.primary: column B" in bad.stderr
+
+
+def test_merge_keeps_the_evidence_references(tmp_path):
+    county = tmp_path / "county.toml"
+    county.write_text((TABLES / "county.toml").read_text("utf-8") + '\n[[evidence]]\nfor = "data.satisfaction_surveyed"\n'
+                      'name = "问卷汇总.pdf"\nsha256 = "' + "ab" * 32 + '"\nnote = "县督导室"\n', "utf-8")
+    out = tmp_path / "merged.toml"
+    run = subprocess.run([sys.executable, "-m", "standards_kernel", "merge", str(county),
+                          "--schools", str(TABLES / "enrolment-zh.csv"), "--schools", str(TABLES / "resources-zh.csv"),
+                          "-o", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    merged = read_submission(out)
+    assert [e.canonical() for e in merged.evidence] == [
+        {"for": "data.satisfaction_surveyed", "name": "问卷汇总.pdf", "sha256": "ab" * 32, "note": "县督导室"}]
+    direct = read_submission_with_tables(county, schools=[TABLES / "enrolment-zh.csv", TABLES / "resources-zh.csv"])
+    assert merged.sha256 == direct.sha256

@@ -29,6 +29,7 @@ class Node:
     label: str = ""
     status: str = ""
     source: str = ""
+    label_en: str = ""  # for the English page; ``label`` is the Chinese one
 
 
 @attrs.define
@@ -64,8 +65,9 @@ def dependency_map(std: m.Standard) -> DependencyMap:
     nodes: dict[str, Node] = {}
     reads: dict[str, set[str]] = {}
 
-    def node(nid: str, kind: str, label: str = "", citation: m.Citation | None = None) -> str:
-        nodes.setdefault(nid, Node(nid, kind, label, **_citation(citation)))
+    def node(nid: str, kind: str, label: str | m.Label = "", citation: m.Citation | None = None) -> str:
+        zh, en = (label, "") if isinstance(label, str) else (label.zh, label.en)
+        nodes.setdefault(nid, Node(nid, kind, zh, label_en=en, **_citation(citation)))
         reads.setdefault(nid, set())
         return nid
 
@@ -78,9 +80,9 @@ def dependency_map(std: m.Standard) -> DependencyMap:
 
     for pid, p in std.parameters.items():
         last = p.values[-1].citation
-        node(f"parameters.{pid}", "parameter", p.label.zh, last)
+        node(f"parameters.{pid}", "parameter", p.label, last)
     for iid, ind in std.indicators.items():
-        nid = node(f"indicators.{iid}", "indicator", ind.label.zh, ind.citation)
+        nid = node(f"indicators.{iid}", "indicator", ind.label, ind.citation)
         names: set[str] = set()
         for expression in _expressions(ind):
             names |= set(expression.names)
@@ -96,7 +98,7 @@ def dependency_map(std: m.Standard) -> DependencyMap:
         if level is not None and level.where is not None:
             reads[nid] |= {name(n) for n in level.where.names}
     for aid, area in std.areas.items():
-        node(f"areas.{aid}", "area", area.label.zh, area.citation)
+        node(f"areas.{aid}", "area", area.label, area.citation)
     for aid, area in std.areas.items():
         if area.parent is not None:
             reads[f"areas.{area.parent}"].add(f"areas.{aid}")
@@ -113,7 +115,7 @@ def dependency_map(std: m.Standard) -> DependencyMap:
         if g.min_score is not None:
             reads[grade] |= {name(n) for n in g.min_score.names}
     for rid, rule in std.rules.items():
-        rnode = node(f"{'gates' if rule.kind == 'gate' else 'vetoes'}.{rid}", rule.kind, rule.label.zh, rule.citation)
+        rnode = node(f"{'gates' if rule.kind == 'gate' else 'vetoes'}.{rid}", rule.kind, rule.label, rule.citation)
         reads[rnode].add(f"indicators.{rule.indicator}")
         if rule.effect != "none":
             reads[grade].add(rnode)

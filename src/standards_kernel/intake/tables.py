@@ -440,6 +440,8 @@ def dump_submission(raw: Mapping[str, Any]) -> str:
             flat = flatten(record, table)
             lines.append(f"id = {_toml_value(flat.pop('id'))}")
             lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in sorted(flat.items())]
+    for entry in raw.get("evidence", []):  # references to evidence files, kept as given
+        lines += ["", "[[evidence]]"] + [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in entry.items() if v is not None]
     return "\n".join(lines) + "\n"
 
 
@@ -453,6 +455,7 @@ def submission_data(submission: Submission) -> dict[str, Any]:
         "data": dict(submission.data),
         "schools": [{"id": u.id, **{k: v for k, v in u.values.items() if k != "id"}} for u in submission.schools],
         "townships": [{"id": u.id, **{k: v for k, v in u.values.items() if k != "id"}} for u in submission.townships],
+        **({"evidence": [e.canonical() for e in submission.evidence]} if submission.evidence else {}),
     }
 
 

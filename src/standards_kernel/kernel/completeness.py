@@ -33,7 +33,7 @@ from .submission import Submission, Unit, flatten, read_submission, submission_f
 from .vocabulary import coerce, lookup
 
 __all__ = ["IncompleteSubmission", "Issue", "Reads", "always_read", "check", "expected", "missing_inputs",
-           "own_input_issues", "read_data", "read_file", "reads_of"]
+           "evidence_issues", "own_input_issues", "read_data", "read_file", "reads_of"]
 
 SYNTHESISED = set(VIEW_NAMES)  # names a segment view adds (see kernel.segments.segment_view)
 BASE_LEVEL = {"schools": "school", "townships": "township"}
@@ -264,8 +264,18 @@ def check(submission: Submission, standard: m.Standard, *, issues: Sequence[Issu
     found += [i for i in own_input_issues(submission, standard) if i.path not in reported]
     reported |= {issue.path for issue in found}
     found += [i for i in missing_inputs(submission, standard) if i.path not in reported]
+    found += evidence_issues(submission, standard)
     if found:
         raise IncompleteSubmission(found, file=submission.file or None)
+
+
+def evidence_issues(submission: Submission, standard: m.Standard) -> list[Issue]:
+    """Evidence (佐证资料) for an indicator ``standard`` does not have (input paths are checked
+    when the submission is read; an indicator id only the standard can tell)."""
+    return [Issue(f"evidence[{e.index}].for", "invalid",
+                  f"evidence {e.name!r} is for {e.target!r}, which is not an indicator of {standard.key}",
+                  None, "name an indicator id of the standard or an input path (data.NAME)")
+            for e in submission.evidence if e.indicator and e.target not in standard.indicators]
 
 
 # --- missing inputs ------------------------------------------------------------------------
@@ -306,12 +316,22 @@ def missing_inputs(submission: Submission, standard: m.Standard) -> list[Issue]:
                 if fallback not in present:
                     units += [_missing_unit(reads, level, unit, uid, name, unit_set.segment, fallback)
                               for name in sorted(inputs - present)]
+    issues = [i for i in issues if not _excused(reads, i.path.removeprefix("data."))]
     seen = {issue.path for issue in issues}
     for issue in sorted(units, key=_unit_order):
         if issue.path not in seen:
             seen.add(issue.path)
             issues.append(issue)
     return _dedupe(issues)
+
+
+def _excused(reads: Reads, name: str) -> bool:
+    """A county input read only by indicators declared ``assessable = "when_inputs_present"``
+    may be missing: those indicators are then not assessable (the evaluation says so)."""
+    readers = reads.by["county"].get(name) or set()
+    indicators = reads.std.indicators
+    return bool(readers) and all(
+        r in indicators and indicators[r].assessable_when_inputs_present for r in readers)
 
 
 def _view_names(unit: Unit, segment: str | None) -> set[str] | None:

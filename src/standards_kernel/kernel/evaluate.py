@@ -75,14 +75,14 @@ def evaluate(
     date = as_of or submission.as_of
     if date is None:
         raise SubmissionError(
-            "no evaluation date", path="evaluation.as_of", hint="give evaluation.as_of in the submission or --as-of"
+            "no evaluation date", path="evaluation.as_of", hint="give evaluation.as_of in the submission (or the evaluation date: --as-of, as_of=)"
         )
     if not standard.in_force(date):
         until = standard.effective_until.isoformat() if standard.effective_until else "open-ended"
         raise KernelError(
             f"{standard.key} is in force from {standard.effective_from.isoformat()} to {until}, "
             f"not on {date.isoformat()}",
-            hint="pick the edition in force on that date, or give --as-of",
+            hint="pick the edition in force on that date, or another evaluation date (--as-of, as_of=)",
         )
     with decimal.localcontext(KERNEL_CONTEXT):
         try:

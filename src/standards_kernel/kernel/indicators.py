@@ -23,6 +23,14 @@ from .readings import IndicatorResult, MissingInput, Reading, UnitReadings, Unit
 from .scope import Lookup, Scope
 from .scoring import points
 
+@attrs.frozen
+class NotAssessable(IndicatorResult):
+    """A county indicator declared ``assessable = "when_inputs_present"`` whose inputs are missing:
+    no value, no check, no points; ``missing`` names what was missing (``data.x``)."""
+
+    missing: tuple[str, ...] = ()
+
+
 #: ``(indicator id, unit id)`` (None for a county indicator) → the value to use instead.
 Overrides = Mapping[tuple[str, "str | None"], Value]
 
@@ -45,7 +53,11 @@ class Indicators:
 
     def compute(self, ind: m.Indicator) -> IndicatorResult:
         if ind.level == "county":
-            result = self.county(ind)
+            computed = self.unassessed(ind)
+            if isinstance(computed, NotAssessable):
+                self.results[ind.id] = computed
+                return computed
+            result = computed if computed is not None else self.county(ind)
             assert result.county is not None
             # A computed (or overridden) county value is never None; later formulas read it.
             self.scope.county_values[ind.id] = cast(Value, result.county.value)
@@ -63,6 +75,50 @@ class Indicators:
             self.scope.unit_columns.setdefault(ind.level, {})[ind.id] = cast("list[Value]", values)  # never None
         self.results[ind.id] = result
         return result
+
+    # -- not assessable ---------------------------------------------------------------------
+
+    def unassessed(self, ind: m.Indicator) -> IndicatorResult | None:
+        """The indicator as not assessable when an input (or an indicator) it reads is missing and
+        the standard allows it; else its result if computing it told, or None (compute it). Without the declaration, reading a
+        not-assessable indicator is an error naming it (a missing input stays one, as always)."""
+        reads = self.county_names(ind)
+        upstream = [self.results[n] for n in sorted(reads) if isinstance(self.results.get(n), NotAssessable)]
+        missing = sorted({f"data.{n}" for n in reads if self.absent(n)}
+                         | {p for r in upstream for p in cast(NotAssessable, r).missing})
+        if not missing:
+            if not ind.assessable_when_inputs_present:
+                return None
+            try:
+                return self.county(ind)  # a unit field an aggregation reads may be missing too
+            except MissingInput as error:
+                missing = [error.path or f"indicators.{ind.id}"]
+        if not ind.assessable_when_inputs_present:
+            if upstream:
+                raise EvaluationError(
+                    f"{ind.id!r} reads {upstream[0].indicator.id!r}, which is not assessable "
+                    f"(missing {', '.join(missing)})", path=f"indicators.{ind.id}",
+                    hint="declare assessable = \"when_inputs_present\" on it too, or supply the inputs")
+            return None  # the computation raises the missing input, as always
+        return NotAssessable(ind, Reading(None), {}, None, {}, tuple(missing))
+
+    def county_names(self, ind: m.Indicator) -> set[str]:
+        names: set[str] = set()
+        if ind.input is not None:
+            names.add(ind.input)
+        if ind.formula is not None:
+            if ind.fallback_input is not None and ind.fallback_input in self.scope.data:
+                names.add(ind.fallback_input)
+            else:
+                names |= set(ind.formula.names)
+        if ind.check is not None:
+            names |= set(ind.check.limit.names)
+        if ind.scoring is not None and ind.scoring.when is not None:
+            names |= set(ind.scoring.when.names) - {"value"}
+        return names - set(self.std.parameters)
+
+    def absent(self, name: str) -> bool:
+        return name not in self.std.indicators and name not in self.scope.data
 
     # -- county and unit indicators ---------------------------------------------------------
 

@@ -87,6 +87,12 @@ class IndicatorBuilder(BuilderCore):
             scoring = self.build_scoring(ind, check, where) if ind.scoring is not None else None
             if scoring is not None and level != "county":
                 raise self.error("only county-level indicators earn points", f"{where}.scoring")
+            if ind.assessable not in (None, "when_inputs_present"):
+                raise self.error(f"unknown assessable {ind.assessable!r}", f"{where}.assessable",
+                                 "\"when_inputs_present\": with an input missing the item is not assessable")
+            if ind.assessable is not None and level != "county":
+                raise self.error("only county-level indicators can be declared not assessable", f"{where}.assessable",
+                                 "declare it on the county indicator that aggregates the units")
             result[iid] = m.Indicator(
                 id=iid,
                 label=self.label(ind.label, iid),
@@ -103,6 +109,7 @@ class IndicatorBuilder(BuilderCore):
                 round=self.rounding(ind.round, f"{where}.round"),
                 citation=self.citation(ind.source, ind.status, ind.locator, ind.note, where, ind.text),
                 origin=self.origin("indicators", iid),
+                assessable_when_inputs_present=ind.assessable is not None,
             )
         return result
 
@@ -173,12 +180,21 @@ class IndicatorBuilder(BuilderCore):
             raise self.error("max must be positive", f"{place}.max")
         if s.area is not None and s.area not in self.raw.areas:
             raise self.error(f"undefined area {s.area!r}", f"{place}.area", self.did_you_mean(s.area, self.raw.areas))
-        needs_check = s.kind in ("threshold", "deduction", "bands")
+        on = s.on or "target"
+        if s.on is not None and s.kind != "bands":
+            raise self.error("on belongs to bands scoring", f"{place}.on", "remove it, or use kind = \"bands\"")
+        if on not in ("target", "value"):
+            raise self.error(f"unknown bands form on = {s.on!r}", f"{place}.on",
+                             "\"value\" (bands on the value itself, with points) or \"target\" (value ÷ the check's limit, with shares)")
+        bands: tuple[m.Band, ...] = ()
+        upper = False
+        if s.kind == "bands":  # the table first: points without on = "value" is the likelier slip
+            bands, upper = value_bands(self, s, ind, place) if on == "value" else (target_bands(self, s, place), False)
+        needs_check = s.kind in ("threshold", "deduction") or (s.kind == "bands" and on == "target")
         if needs_check and check is None:
             raise self.error(f"{s.kind} scoring compares with the indicator's check; add check = {{ op, limit }}", f"{where}.check")
-        if s.kind in ("deduction", "bands") and ind.direction is None:
+        if s.kind == "deduction" and ind.direction is None or s.kind == "bands" and on == "target" and ind.direction is None:
             raise self.error(f"{s.kind} scoring needs the indicator's direction (higher or lower)", f"{where}.direction")
-        bands: tuple[m.Band, ...] = ()
         levels: tuple[tuple[str, Decimal], ...] = ()
         when = None
         if s.kind == "deduction":
@@ -188,15 +204,8 @@ class IndicatorBuilder(BuilderCore):
                 raise self.error(f"unknown steps {s.steps!r}", f"{place}.steps", "whole, started or exact")
             if s.per <= 0 or s.deduct <= 0:
                 raise self.error("per and deduct must be positive", place)
-        if s.kind == "bands":
-            if not s.bands:
-                raise self.error("bands scoring needs bands = [{ at_least, share }, ...]", f"{place}.bands")
-            bands = tuple(sorted((m.Band(b.at_least, b.share) for b in s.bands), key=lambda b: -b.at_least))
-            if any(not 0 <= b.share <= 1 for b in bands):
-                raise self.error("a band's share is a fraction of the points, in [0, 1]", f"{place}.bands")
-            shares = [b.share for b in bands]
-            if shares != sorted(shares, reverse=True):
-                raise self.error("a higher band must not give fewer points than a lower one", f"{place}.bands")
+        if s.kind != "bands" and s.bands:
+            raise self.error(f"bands belong to bands scoring, not {s.kind}", f"{place}.bands")
         if s.kind == "levels":
             if not s.levels:
                 raise self.error("levels scoring needs levels = { name = points, ... }", f"{place}.levels")
@@ -218,7 +227,7 @@ class IndicatorBuilder(BuilderCore):
                              "remove them, or use kind = \"deduction\"")
         return m.Scoring(
             kind=s.kind, max=s.max, area=s.area, per=s.per, deduct=s.deduct, steps=s.steps,  # type: ignore[arg-type]
-            bands=bands, levels=levels, when=when,
+            bands=bands, levels=levels, when=when, on=on, upper=upper,  # type: ignore[arg-type]
         )
 
     def dependency_order(self) -> tuple[str, ...]:
@@ -256,3 +265,66 @@ class IndicatorBuilder(BuilderCore):
         for node in sorted(deps):
             visit(node, [])
         return tuple(order)
+
+
+def target_bands(self: BuilderCore, s: Any, place: str) -> tuple[m.Band, ...]:
+    """Bands on value ÷ the check's limit: ``{ at_least, share }`` each (the first form)."""
+    if not s.bands:
+        raise self.error("bands scoring needs bands = [{ at_least, share }, ...]", f"{place}.bands")
+    for i, b in enumerate(s.bands):
+        if b.points is not None or b.at_most is not None:
+            key = "points" if b.points is not None else "at_most"
+            raise self.error(f"band {i + 1} gives {key}, which belongs to bands on the value", f"{place}.bands",
+                             "add on = \"value\" to score the value itself with points, "
+                             "or write { at_least = <fraction of the limit>, share = <fraction of max> }")
+        if b.at_least is None or b.share is None:
+            raise self.error(f"band {i + 1} needs at_least and share", f"{place}.bands",
+                             "e.g. { at_least = 0.9, share = 0.75 }")
+    bands = tuple(sorted((m.Band(b.at_least, b.share) for b in s.bands), key=lambda b: -b.at_least))
+    if any(not 0 <= b.share <= 1 for b in bands):
+        raise self.error("a band's share is a fraction of the points, in [0, 1]", f"{place}.bands")
+    shares = [b.share for b in bands]
+    if shares != sorted(shares, reverse=True):
+        raise self.error("a higher band must not give fewer points than a lower one", f"{place}.bands")
+    return bands
+
+def value_bands(self: BuilderCore, s: Any, ind: Any, place: str) -> tuple[tuple[m.Band, ...], bool]:
+    """Bands on the value itself, as the texts write them (100% 得20分, 90%以上得15分): each
+    ``{ at_least, points }`` (higher is better) or ``{ at_most, points }`` (lower is better),
+    best band first, exact points; below the last band, 0."""
+    if not s.bands:
+        raise self.error("bands on the value need bands = [{ at_least, points }, ...]", f"{place}.bands",
+                         "e.g. [ { at_least = 1, points = 20 }, { at_least = 0.9, points = 15 } ]")
+    kinds = set()
+    for i, b in enumerate(s.bands):
+        if b.share is not None:
+            raise self.error(f"band {i + 1} gives a share; bands on the value give points", f"{place}.bands",
+                             f"write points = <the band's points, up to {s.max}>, or leave out on = \"value\"")
+        if b.points is None:
+            raise self.error(f"band {i + 1} needs points", f"{place}.bands", "e.g. { at_least = 0.9, points = 15 }")
+        if (b.at_least is None) == (b.at_most is None):
+            raise self.error(f"band {i + 1} needs one of at_least and at_most", f"{place}.bands",
+                             "at_least when higher is better (90%以上), at_most when lower is better (不超过)")
+        if not 0 <= b.points <= s.max:
+            raise self.error(f"band {i + 1} gives {b.points} points, outside 0..{s.max} (the item's max)",
+                             f"{place}.bands", "a band's points lie between 0 and max")
+        kinds.add("at_least" if b.at_least is not None else "at_most")
+    if len(kinds) > 1:
+        raise self.error("bands mix at_least and at_most", f"{place}.bands",
+                         "one table reads one way: at_least (higher is better) or at_most (lower is better)")
+    upper = kinds == {"at_most"}
+    expected = "lower" if upper else "higher"
+    if ind.direction is not None and ind.direction != expected:
+        raise self.error(f"{'at_most' if upper else 'at_least'} bands read {expected} as better, but the "
+                         f"indicator's direction is {ind.direction!r}", f"{place}.bands",
+                         "use at_least for higher is better, at_most for lower is better")
+    bounds = [b.at_most if upper else b.at_least for b in s.bands]
+    best_first = sorted(bounds) if upper else sorted(bounds, reverse=True)
+    if bounds != best_first or len(set(bounds)) != len(bounds):
+        raise self.error("bands must be written best first, each bound once ("
+                         + ("at_most rising" if upper else "at_least falling") + ")", f"{place}.bands",
+                         "order: " + ", ".join(str(b) for b in best_first))
+    pts = [b.points for b in s.bands]
+    if pts != sorted(pts, reverse=True):
+        raise self.error("a better band must not give fewer points than a worse one", f"{place}.bands")
+    return tuple(m.Band(bound, b.points / s.max, b.points) for bound, b in zip(bounds, s.bands)), upper

@@ -143,8 +143,9 @@ class KOfN:
 
 @attrs.frozen
 class Band:
-    at_least: Decimal  # fraction of the target reached
-    share: Decimal  # share of the item's points awarded
+    at_least: Decimal  # the band's bound: fraction of the target reached (target form), or the value
+    share: Decimal  # share of the item's points awarded (value form: points ÷ max, for reading only)
+    points: Decimal | None = None  # value form: the exact points the band gives
 
 
 @attrs.frozen
@@ -161,6 +162,8 @@ class Scoring:
     bands: tuple[Band, ...] = ()
     levels: tuple[tuple[str, Decimal], ...] = ()
     when: Expression | None = None  # zero_if: no points when this holds
+    on: Literal["target", "value"] = "target"  # bands: value ÷ the check's limit, or the value itself
+    upper: bool = False  # bands on the value: the bounds are at_most (lower is better)
 
 
 @attrs.frozen
@@ -180,6 +183,7 @@ class Indicator:
     round: Rounding | None = None
     citation: Citation | None = None
     origin: str = ""
+    assessable_when_inputs_present: bool = False  # missing inputs: not assessable, not an error
 
 
 @attrs.frozen

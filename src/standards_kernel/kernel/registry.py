@@ -356,7 +356,8 @@ class Registry:
             if len({ed for _, _, ed in dated}) == 1:
                 return f"{standard_id}@{dated[0][2]}"
             raise StandardNotFound(f"{standard_id} has several editions; which one applies depends on the date",
-                                   hint="give --as-of (or evaluation.as_of), or pin ID@EDITION; editions: " + listing)
+                                   hint="give the evaluation date (as_of, or evaluation.as_of in the submission), "
+                                        "or pin ID@EDITION; editions: " + listing)
         in_force = [(start, ed) for start, end, ed in dated if start <= as_of and (end is None or as_of <= end)]
         if not in_force:
             raise StandardNotFound(f"no edition of {standard_id} is in force on {as_of.isoformat()}",

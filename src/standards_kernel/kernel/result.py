@@ -172,7 +172,11 @@ def _indicator(res: IndicatorResult, std: m.Standard, texts: dict[int, str] | No
         data["direction"] = ind.direction
     if ind.check is not None:
         data["check"] = {"op": ind.check.op, "limit": ind.check.limit.text}
-    if res.county is not None:
+    missing = getattr(res, "missing", ())  # not assessable (kernel.indicators.NotAssessable)
+    if missing:
+        data["assessable"] = False
+        data["missing_inputs"] = list(missing)
+    elif res.county is not None:
         data.update(_reading(res.county))
     else:
         if isinstance(res.units, UnitReadings):
@@ -184,6 +188,9 @@ def _indicator(res: IndicatorResult, std: m.Standard, texts: dict[int, str] | No
             data["failed_units"] = list(res.failed_units)
     if res.detail:
         data["detail"] = {k: _val(v) for k, v in sorted(res.detail.items())}
+    if ind.scoring is not None and missing:  # points not awarded: the item's max, no points
+        data["max"] = _num(ind.scoring.max)
+        data["scoring"] = ind.scoring.kind
     if ind.scoring is not None and res.points is not None:
         data["points"] = _num(res.points)
         data["max"] = _num(ind.scoring.max)
@@ -231,6 +238,12 @@ def _rule(r: RuleResult, std: m.Standard) -> dict[str, Any]:
         data["limit"] = _val(r.limit)
     if r.failed_units:
         data["failed_units"] = list(r.failed_units)
+    missing = getattr(r, "missing", ())  # its indicator is not assessable (kernel.scoring.UnassessedRule)
+    if missing:
+        data["assessable"] = False
+        data["missing_inputs"] = list(missing)
+        if getattr(r, "held_at", None) is not None:
+            data["held_at"] = getattr(r, "held_at")
     data.update(_citation(rule.citation))
     if rule.origin and rule.origin != std.key:  # inherited through extends: visible in the trace
         data["origin"] = rule.origin

@@ -11,6 +11,8 @@ import decimal
 from decimal import Decimal
 from typing import Mapping, cast
 
+import attrs
+
 from . import model as m
 from ..errors import EvaluationError, SubmissionError
 from .numbers import is_number
@@ -52,6 +54,10 @@ def points(scope: Scope, ind: m.Indicator, reading: Reading, lookup: Lookup) -> 
                 hint="levels: " + ", ".join(table),
             )
         return table[value]
+    if s.kind == "bands" and s.on == "value":
+        if not is_number(value):
+            raise EvaluationError(f"bands on the value need a number, got {value!r}", path=where)
+        return _on_value(s, Decimal(value))
     limit = reading.limit
     if not is_number(value) or not is_number(limit):
         raise EvaluationError(f"{s.kind} scoring needs numbers, got {value!r} and {limit!r}", path=where)
@@ -80,6 +86,16 @@ def _graded(ind: m.Indicator, s: m.Scoring, value: Decimal, limit: Decimal) -> D
     for band in s.bands:
         if fraction >= band.at_least:
             return s.max * band.share
+    return Decimal(0)
+
+
+def _on_value(s: m.Scoring, value: Decimal) -> Decimal:
+    """Bands on the value itself (best first): the first band the value reaches gives its exact
+    points; below (or above, for at_most) every band, 0."""
+    for band in s.bands:
+        assert band.points is not None
+        if (value <= band.at_least) if s.upper else (value >= band.at_least):
+            return band.points
     return Decimal(0)
 
 
@@ -133,7 +149,9 @@ def judge_rules(standard: m.Standard, results: Mapping[str, IndicatorResult]) ->
     failing: dict[str, tuple[bool, tuple[str, ...], Value | None, Value | None]] = {}
     for rid, rule in sorted(standard.rules.items()):
         res = results[rule.indicator]
-        if res.county is not None:
+        if getattr(res, "missing", ()):
+            failing[rid] = (False, (), None, None)
+        elif res.county is not None:
             failed = res.county.met is False
             failing[rid] = (failed, (), res.county.value, res.county.limit)
         else:
@@ -146,8 +164,12 @@ def judge_rules(standard: m.Standard, results: Mapping[str, IndicatorResult]) ->
     for rid, rule in standard.rules.items():
         if failing[rid][0] and rule.effect != "none":
             top[rule.group] = max(top.get(rule.group, rule.priority), rule.priority)
-    judged = {}
+    judged: dict[str, RuleResult] = {}
     for rid, rule in sorted(standard.rules.items()):
+        missing = getattr(results[rule.indicator], "missing", ())
+        if missing:  # not assessable: neither passed nor failed; the grade is held (see below)
+            judged[rid] = _unassessed(standard, rule, tuple(missing))
+            continue
         failed, units, value, limit = failing[rid]
         applied = failed and rule.effect != "none" and top.get(rule.group) == rule.priority
         cap = None
@@ -157,3 +179,23 @@ def judge_rules(standard: m.Standard, results: Mapping[str, IndicatorResult]) ->
             cap = lowest
         judged[rid] = RuleResult(rule, failed, applied, value, limit, units, cap)
     return judged
+
+
+@attrs.frozen
+class UnassessedRule(RuleResult):
+    """A gate or veto whose indicator is not assessable: it neither passes nor fails. With an
+    effect, it holds the grade at most at the grade below the top (never lower than the rule
+    itself would when failed): a county cannot reach the top grade on a rule nobody could judge,
+    nor be punished as if it had failed it. ``held_at`` is that grade; ``missing`` the inputs."""
+
+    missing: tuple[str, ...] = ()
+    held_at: str | None = None
+
+
+def _unassessed(standard: m.Standard, rule: m.Rule, missing: tuple[str, ...]) -> RuleResult:
+    lowest = len(standard.grades) - 1
+    if rule.effect == "none":
+        return UnassessedRule(rule, False, False, None, None, (), None, missing, None)
+    cap = standard.grade_index(rule.grade) if rule.effect == "cap" and rule.grade is not None else lowest
+    hold = min(1, lowest, cap)
+    return UnassessedRule(rule, False, hold > 0, None, None, (), hold, missing, standard.grades[hold].id)

@@ -133,8 +133,12 @@ class RawKOfN:
 
 @attrs.define
 class RawBand:
-    at_least: Decimal
-    share: Decimal
+    # target form: at_least (fraction of the check's limit) and share; value form (on = "value"):
+    # at_least or at_most (the value itself) and points. The loader says which is missing.
+    at_least: Decimal | None = None
+    share: Decimal | None = None
+    at_most: Decimal | None = None
+    points: Decimal | None = None
 
 
 @attrs.define
@@ -149,6 +153,7 @@ class RawScoring:
     bands: list[RawBand] = attrs.Factory(list)
     levels: dict[str, Decimal] = attrs.Factory(dict)
     when: str | None = None
+    on: str | None = None  # bands: "target" (value ÷ the check's limit, shares; default) or "value" (points)
 
 
 @attrs.define
@@ -170,6 +175,7 @@ class RawIndicator:
     text: str = ""  # the short phrase of the source the value rests on, quoted
     status: str | None = None
     note: Note = ""
+    assessable: str | None = None  # "when_inputs_present": missing inputs make it not assessable
 
 
 @attrs.define

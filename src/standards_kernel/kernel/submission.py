@@ -4,6 +4,11 @@ A submission has a header (``[county]``, ``[evaluation]``), county-level inputs 
 and unit records (``[[schools]]``, ``[[townships]]``). Numbers are parsed from their text straight
 to ``Decimal``; nested tables flatten to dotted names (``students.primary``). Units are kept sorted
 by id, so the order a county lists its schools in never changes a result.
+
+Evidence (``[[evidence]]``, 佐证资料) names supporting files by name and sha256, each for an input
+(``data.x``, ``schools.<id>`` or ``schools.<id>.<field>``) or an indicator id. The kernel never
+reads those files; the references are part of the canonical submission only when given, so a
+submission without evidence keeps its bytes and its hash.
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ HEADER_KEYS = {
     "county": {"code", "name", "province"},
     "evaluation": {"as_of", "stage", "evaluator", "standard"},
 }
-TOP_KEYS = {"format", "county", "evaluation", "data", "schools", "townships"}
+TOP_KEYS = {"format", "county", "evaluation", "data", "schools", "townships", "evidence"}
+EVIDENCE_KEYS = {"for", "name", "sha256", "note"}
+SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+INDICATOR_ID = re.compile(r"[a-z][a-z0-9_]*")
 #: What ``format`` may say, when a submission gives it: this version of the submission format.
 FORMATS = (1, "standards-kernel/submission@1")
 #: A standard a submission names: ``id`` or ``id@edition``, never a file (paths come from the
@@ -49,6 +57,28 @@ class Unit:
 
 
 @attrs.frozen
+class Evidence:
+    """A reference to a supporting file (佐证资料): what it is for, its name and sha256, a note.
+
+    ``target`` is an input path (``data.x``, ``schools.<id>[.<field>]``, ``townships.…``) or an
+    indicator id; the file itself is never opened by the kernel."""
+
+    target: str
+    name: str
+    sha256: str  # lower-case hex
+    note: str | None = None
+    index: int = attrs.field(default=0, eq=False)  # position in the file, for error messages
+
+    @property
+    def indicator(self) -> bool:
+        return self.target.split(".", 1)[0] not in ("data", "schools", "townships")
+
+    def canonical(self) -> dict[str, str]:
+        entry = {"for": self.target, "name": self.name, "sha256": self.sha256}
+        return entry | ({"note": self.note} if self.note is not None else {})
+
+
+@attrs.frozen
 class Submission:
     county: Mapping[str, str]
     as_of: dt.date | None
@@ -59,6 +89,7 @@ class Submission:
     schools: tuple[Unit, ...]
     townships: tuple[Unit, ...]
     file: str = ""
+    evidence: tuple[Evidence, ...] = ()
     #: the hash, once computed: a submission is frozen, so its canonical text never changes
     _sha256: list[str] = attrs.field(factory=list, init=False, eq=False, repr=False)
 
@@ -70,13 +101,16 @@ class Submission:
             "stage": self.stage,
             "standard": self.standard,
         }
-        return {
+        found = {
             "county": dict(sorted(self.county.items())),
             "data": _canonical_values(self.data),
             "evaluation": {k: v for k, v in evaluation.items() if v is not None},
             "schools": [{"id": u.id, **_canonical_values(u.values)} for u in self.schools],
             "townships": [{"id": u.id, **_canonical_values(u.values)} for u in self.townships],
         }
+        if self.evidence:  # only when given: a submission without evidence keeps its hash
+            found["evidence"] = [e.canonical() for e in self.evidence]
+        return found
 
     @property
     def sha256(self) -> str:
@@ -159,6 +193,7 @@ def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") 
                 f"school {school.id!r} names township {township!r}, which has no record",
                 path=f"{where}.township",
             )
+    evidence = _evidence(raw.get("evidence", []), data, schools, townships)
     return Submission(
         county={k: str(v) for k, v in county.items()},
         as_of=as_of,
@@ -169,7 +204,66 @@ def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") 
         schools=tuple(sorted(schools, key=lambda u: u.id)),
         townships=tuple(sorted(townships, key=lambda u: u.id)),
         file=file,
+        evidence=evidence,
     )
+
+
+def _evidence(items: Any, data: Mapping[str, Value], schools: list[Unit],
+              townships: list[Unit]) -> tuple[Evidence, ...]:
+    """The ``[[evidence]]`` entries, checked: known keys, a target the submission has, a sha256
+    of 64 hex digits, no entry twice; sorted by target and name, as units are by id."""
+    if not isinstance(items, list):
+        raise SubmissionError("expected a list of evidence entries ([[evidence]])", path="evidence")
+    units = {"schools": {u.id: u for u in schools}, "townships": {u.id: u for u in townships}}
+    found: list[Evidence] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        place = f"evidence[{index}]"
+        entry = _table(item, place)
+        for key in entry:
+            if key not in EVIDENCE_KEYS:
+                raise SubmissionError(f"unknown key {key!r} in an evidence entry", path=f"{place}.{key}",
+                                      hint="expected " + ", ".join(sorted(EVIDENCE_KEYS)))
+        for key in ("for", "name", "sha256", "note"):
+            value = entry.get(key)
+            if key != "note" and value is None:
+                raise SubmissionError(f"an evidence entry needs {key!r}", path=f"{place}.{key}",
+                                      hint='e.g. for = "data.x" (or an indicator id), name = "file.pdf", '
+                                      "sha256 = 64 hex digits of the file")
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise SubmissionError(f"expected text, got {value!r}", path=f"{place}.{key}")
+        if not SHA256.fullmatch(entry["sha256"]):
+            raise SubmissionError(f"sha256 must be 64 hex digits, got {entry['sha256']!r}",
+                                  path=f"{place}.sha256", hint="the sha256 of the file, e.g. from `sha256sum FILE`")
+        _evidence_target(entry["for"], data, units, f"{place}.for")
+        pair = (entry["for"], entry["name"])
+        if pair in seen:
+            raise SubmissionError(f"evidence {entry['name']!r} for {entry['for']!r} is given twice "
+                                  f"(also evidence[{seen[pair]}])", path=f"{place}.name")
+        seen[pair] = index
+        found.append(Evidence(entry["for"], entry["name"], entry["sha256"].lower(), entry.get("note"), index))
+    return tuple(sorted(found, key=lambda e: (e.target, e.name)))
+
+
+def _evidence_target(target: str, data: Mapping[str, Value], units: Mapping[str, Mapping[str, Unit]],
+                     where: str) -> None:
+    """An input the submission gives, a unit it has (or one of its fields), or an indicator id
+    (which standard has it is checked with the standard, in kernel.completeness)."""
+    head, _, rest = target.partition(".")
+    if head == "data":
+        if rest not in data:
+            raise SubmissionError(f"evidence for {target!r}: the submission gives no data field {rest!r}",
+                                  path=where, hint="name a field of [data] (data.NAME), a unit or an indicator id")
+        return
+    if head in units:
+        for uid, unit in units[head].items():
+            if rest == uid or (rest.startswith(uid + ".") and rest[len(uid) + 1:] in unit.values):
+                return
+        raise SubmissionError(f"evidence for {target!r}: no such record or field in [[{head}]]", path=where,
+                              hint=f"{head}.ID or {head}.ID.FIELD, with an id and a field the submission gives")
+    if not INDICATOR_ID.fullmatch(target):
+        raise SubmissionError(f"evidence for {target!r}: not an input path or an indicator id", path=where,
+                              hint="data.NAME, schools.ID[.FIELD], townships.ID[.FIELD] or an indicator id")
 
 
 def _header(raw: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -113,6 +113,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "kind": "类别", "rule": "条目", "state": "状态", "value": "值", "limit": "标准", "effect": "影响",
         "veto": "否决项", "gate": "必备条件", "triggered": "触发", "not_triggered": "未触发",
         "failed": "未达到", "passed": "通过", "cap": "等级至多为 {grade}", "deny": "不予认定", "none": "仅记录",
+        "not_assessable": "不可评估", "missing_inputs": "不可评估（缺少 {inputs}）",
+        "held": "不可评估，等级至多为 {grade}", "missing": "缺少 {inputs}",
         "indicators": "指标", "indicator": "指标", "met": "达标", "points": "得分", "yes": "是", "no": "否",
         "units": "{n} 个单位", "failed_units": "未达标：{units}", "published": "采用公布值",
         "charts": "图表", "chart_limit": "各指标值与标准（以标准为 100%）",
@@ -141,6 +143,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "kind": "kind", "rule": "rule", "state": "state", "value": "value", "limit": "limit", "effect": "effect",
         "veto": "veto", "gate": "gate", "triggered": "TRIGGERED", "not_triggered": "not triggered",
         "failed": "FAILED", "passed": "passed", "cap": "grade at most {grade}", "deny": "not recognised",
+        "not_assessable": "not assessable", "missing_inputs": "not assessable (missing {inputs})",
+        "held": "not assessable, grade at most {grade}", "missing": "missing {inputs}",
         "none": "reported only", "indicators": "Indicators", "indicator": "indicator", "met": "met",
         "points": "points", "yes": "yes", "no": "NO", "units": "{n} units", "failed_units": "not meeting it: {units}",
         "published": "published figure", "charts": "Charts",
@@ -175,6 +179,7 @@ TEXT_WORDS: dict[str, dict[str, str]] = {
         "as_of": "评估日期", "stage": "评估阶段", "capped": "等级至多为", "denied": "否决，等级为",
         "none": "仅记录", "yes": "是", "no": "否", "published": "采用公布值",
         "units": "{n} 个单位", "basis": "依据", "limit_basis": "标准值依据", "ids": "编号",
+        "not_assessable": "不可评估", "missing_inputs": "不可评估（缺少 {inputs}）",
     },
     "en": {
         "grade": "Grade", "score": "Score", "reaches": "the score reaches it", "why_not": "Not", "because": "because",
@@ -184,6 +189,7 @@ TEXT_WORDS: dict[str, dict[str, str]] = {
         "units_failed": "units not meeting it", "as_of": "as of", "stage": "stage", "capped": "grade at most",
         "denied": "denied, grade", "none": "reported only", "yes": "yes", "no": "NO", "published": "published figure",
         "units": "{n} units", "basis": "basis", "limit_basis": "basis of the limit", "ids": "id",
+        "not_assessable": "not assessable", "missing_inputs": "not assessable (missing {inputs})",
     },
 }
 

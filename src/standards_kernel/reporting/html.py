@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..audit.decision import Decision, as_decision
 from ..kernel.evaluate import Evaluation
 from .basis import Basis, note_in, source_refs
 from .catalogue import PAGE_WORDS, RECTIFICATION_WORDS, lang_of
 from .charts import Charts
+from .evidence import evidence_html, evidence_of
 from .sensitivity import sensitivity_lines
 from .view import View, esc
 from .words import is_panel, panel_summary, rectification
@@ -41,12 +42,12 @@ def evaluation_html(evaluation: Evaluation | Decision, *, lang: str = "zh", deci
     decision = as_decision(evaluation)
     rounding = decision.evaluation.standard.display_rounding
     return render_html(decision.document(), lang=lang, places=rounding.places, mode=rounding.mode,
-                       decision_id=decision_id, show_ids=show_ids, printed=printed)
+                       decision_id=decision_id, show_ids=show_ids, printed=printed, evidence=evidence_of(decision))
 
 
 def render_html(result: Mapping[str, Any], *, lang: str = "zh", places: int = 4, mode: str = "ROUND_HALF_UP",
                 decision_id: str | None = None, note: str = "", show_ids: bool = False,
-                printed: dt.date | None = None) -> str:
+                printed: dt.date | None = None, evidence: Sequence[Mapping[str, str]] = ()) -> str:
     """The report of a canonical result (``standards_kernel.audit.decision.Decision.document``) as one
     page; ``printed`` is the print date the page shows (today when not given)."""
     lang = lang_of(lang)
@@ -61,6 +62,7 @@ def render_html(result: Mapping[str, Any], *, lang: str = "zh", places: int = 4,
         page.rectification(note),
         page.assumptions(),
         sensitivity_html(page),
+        evidence_html(page, evidence),
         page.sources(),
         page.signatures(day, f"<footer>{esc(page.w['footer'].format(version=result.get('kernel_version', '')))}</footer>"),
     ]
@@ -214,6 +216,7 @@ class _Page(View):
                 failed = rule.get("triggered", rule.get("failed"))
                 state = (w["triggered"] if kind == "veto" else w["failed"]) if failed else (
                     w["not_triggered"] if kind == "veto" else w["passed"])
+                state = w["not_assessable"] if rule.get("assessable") is False else state
                 ind = r.get("indicators", {}).get(rule.get("indicator"), {})
                 unit = ind.get("unit", "")
                 op = ind.get("check", {}).get("op", "")
@@ -221,6 +224,10 @@ class _Page(View):
                 limit = f"{op} {self.num(rule['limit'], unit)}" if "limit" in rule else ""
                 effect = {"cap": w["cap"].format(grade=self.grade_label(rule.get("grade"))), "deny": w["deny"],
                           "none": w["none"]}.get(rule.get("effect"), "")
+                if rule.get("held_at"):  # not assessable: the grade it holds instead
+                    effect = w["held"].format(grade=self.grade_label(rule["held_at"]))
+                if rule.get("assessable") is False:
+                    value = w["missing_inputs"].format(inputs=", ".join(rule.get("missing_inputs", ())))
                 units = f'<div class="units">{esc(w["failed_units"].format(units=", ".join(rule["failed_units"])))}</div>' if rule.get("failed_units") else ""
                 ident = f'<div class="units"><code>{esc(rid)}</code></div>' if self.show_ids else ""
                 bases = self.rule_bases(rule)
@@ -260,6 +267,8 @@ class _Page(View):
                     limits = {repr(u.get("limit")): u.get("limit") for u in ind["units"].values() if "limit" in u}
                     if len(limits) == 1 and "check" in ind:
                         limit = f"{ind['check']['op']} {self.num(next(iter(limits.values())), unit)}"
+            elif ind.get("assessable") is False:
+                value = w["missing_inputs"].format(inputs=", ".join(ind.get("missing_inputs", ())))
             else:
                 value = self.num(ind.get("value"), unit)
                 if ind.get("note"):

@@ -9,13 +9,14 @@ a decision: it only shows what the evaluation computed.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..audit.decision import Decision, as_decision
 from ..kernel.evaluate import Evaluation
 from ..kernel.formats import printable
 from .basis import Basis, basis_text, source_refs
 from .catalogue import TEXT_WORDS, words
+from .evidence import evidence_lines, evidence_of
 from .sensitivity import sensitivity_lines
 from .view import View
 from .words import negate, rectification_text
@@ -25,15 +26,19 @@ def render_text(item: Evaluation | Decision, lang: str = "zh", *, show_ids: bool
     """The text report of an evaluation or a decision, grade and reason first."""
     decision = as_decision(item)
     rounding = decision.evaluation.standard.display_rounding
-    return render_result_text(decision.document(), lang, rounding.places, rounding.mode, show_ids=show_ids)
+    return render_result_text(decision.document(), lang, rounding.places, rounding.mode, show_ids=show_ids,
+                              evidence=evidence_of(decision))
 
 
 def render_result_text(result: Mapping[str, Any], lang: str = "zh", places: int = 4, mode: str = "ROUND_HALF_UP",
-                       *, show_ids: bool = False) -> str:
-    """The text report of a canonical result (``Decision.document()`` or a record's result)."""
+                       *, show_ids: bool = False, evidence: Sequence[Mapping[str, str]] = ()) -> str:
+    """The text report of a canonical result (``Decision.document()`` or a record's result);
+    ``evidence``: the submission's canonical evidence entries (a record's ``submission.evidence``)."""
     v = _TextView(result, lang, places, mode, show_ids)
     lines = v.head() + [""] + v.rules() + [""] + v.indicators() + v.assumptions()
     section = sensitivity_lines(v)
+    lines += ([""] + section if section else [])
+    section = evidence_lines(v, evidence)
     lines += ([""] + section if section else []) + v.sources() + [""]
     lines.extend(rectification_text(result, v.lang, places, mode, group=True, panel=True))
     # Every line may carry submission text (county name, school ids, text values): each is made
@@ -92,6 +97,7 @@ class _TextView(View):
                 failed = rule.get("triggered", rule.get("failed"))
                 state = (t["triggered"] if kind == "veto" else t["failed"]) if failed else (
                     t["not_triggered"] if kind == "veto" else t["passed"])
+                state = t["not_assessable"] if rule.get("assessable") is False else state
                 lines.append(f"  [{t[kind]} {state}] {self.rule_sentence(rule, rid, effect_always=False)}")
                 lines.extend(self.basis_lines(self.rule_bases(rule), "      "))
         return lines
@@ -104,7 +110,9 @@ class _TextView(View):
             bases = self.item_bases(iid)
             mark = f" {self.b['assumed_mark']}" if any(b.assumed for _, b in bases) else ""
             parts = []
-            if "units" in ind:
+            if ind.get("assessable") is False:
+                parts.append(t["missing_inputs"].format(inputs=", ".join(ind.get("missing_inputs", ()))))
+            elif "units" in ind:
                 parts.append(t["units"].format(n=len(ind["units"])))
             else:
                 parts.append(f"{t['value']} {self.num(ind.get('value'), unit)}")

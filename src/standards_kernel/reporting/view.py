@@ -89,6 +89,11 @@ class View:
         ind = self.r.get("indicators", {}).get(rule.get("indicator"), {})
         text = self.named(rule, rid)
         failed = rule.get("triggered", rule.get("failed"))
+        if rule.get("assessable") is False:  # neither passed nor failed: the grade it holds, if any
+            held = rule.get("held_at")
+            shown = w["held"].format(grade=self.grade_label(held)) if held else w["not_assessable"]
+            missing = w["missing"].format(inputs=", ".join(rule.get("missing_inputs", ())))
+            return f"{text}{w['colon']}{shown}" + w["paren"].format(text=missing)
         if "value" in rule:
             op = ind.get("check", {}).get("op", "")
             shown_op = negate(op) if failed else op

@@ -50,12 +50,20 @@ def register(commands: Any) -> None:
     template.set_defaults(handler=cmd_template)
 
     explain = commands.add_parser("explain", help="the dependency map of a standard: parameter → indicators → "
-                                  "rules → grade, with each node's status and source")
-    explain.add_argument("standard", help="id, id@edition or a standard file")
+                                  "rules → grade, with each node's status and source; --why grade: for one result")
+    explain.add_argument("standard", help="id, id@edition or a standard file; with --why grade also a record "
+                         "file (.json) or a decision id in the ledger")
     explain.add_argument("--why", metavar="ID", help="one node (an indicator, parameter, gate, veto, area or input; "
-                         "kind prefix optional): what it rests on and what it touches")
-    explain.add_argument("--format", choices=("text", "json"), default="text")
+                         "kind prefix optional): what it rests on and what it touches. `--why grade` with a record "
+                         "or --submission: every cut-off, gate and veto that could lower that result's grade, "
+                         "which fired, and what each rests on")
+    explain.add_argument("--submission", metavar="FILE", help="with --why grade: evaluate FILE under STANDARD and "
+                         "explain its grade")
+    explain.add_argument("--ledger", metavar="PATH", help="the ledger holding the decision id (default as for replay)")
+    explain.add_argument("--format", choices=("text", "json", "html"), default="text",
+                         help="html: one self-contained page (the map, or the why-grade answer)")
     explain.add_argument("--as-of", help="pick the edition in force on this date (YYYY-MM-DD)")
+    add_language(explain, ids=False)
     explain.set_defaults(handler=cmd_explain)
 
     diff = commands.add_parser("diff-standard", help="what changed between two standards or editions")
@@ -92,11 +100,30 @@ def _standard(ref: str, as_of: Any = None) -> Any:
     return default_registry().resolve(ref, date)
 
 
+def _is_record(ref: str) -> bool:
+    """A record file (``*.json``) or a decision id (32 hex digits), rather than a standard."""
+    import re
+
+    return ref.lower().endswith(".json") or re.fullmatch(r"[0-9a-f]{32}", ref) is not None
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from ...authoring.dependencies import dependency_map, map_lines, map_to_data, why_lines
     from ...kernel.formats import canonical_json
 
+    if args.why == "grade" and (args.submission or _is_record(args.standard)):
+        return _explain_grade(args)
+    if args.submission:
+        raise KernelError("--submission explains one result's grade", hint="use it with --why grade")
     dmap = dependency_map(_standard(args.standard, args.as_of))
+    if args.format == "html":
+        if args.why:
+            raise KernelError("--format html draws the whole map, or one result with --why grade",
+                              hint="drop --why, or give --submission FILE / a record")
+        from ...authoring.dependency_html import map_page
+
+        sys.stdout.write(map_page(dmap, language(args)))
+        return 0
     if args.why:
         try:
             lines = why_lines(dmap, args.why)
@@ -111,6 +138,51 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print("\n".join(lines))
     else:
         print(canonical_json(map_to_data(dmap)) if args.format == "json" else "\n".join(map_lines(dmap)))
+    return 0
+
+
+def _explain_grade(args: argparse.Namespace) -> int:
+    """``--why grade`` on one result: a record (file or decision id) or a submission evaluated now."""
+    import datetime as dt
+
+    from ...authoring.why import why_grade, why_grade_lines
+    from ...kernel.formats import canonical_json, printable
+
+    if args.submission:
+        from ...audit.decision import as_decision
+        from ...kernel.completeness import check as check_complete, read_file
+        from ...kernel.evaluate import evaluate
+
+        submission, issues = read_file(args.submission)
+        when = args.as_of or (submission.as_of.isoformat() if submission.as_of else None)
+        standard = _standard(args.standard, when)
+        check_complete(submission, standard, issues=issues)
+        as_of = dt.date.fromisoformat(when) if when else None  # checked by _standard
+        result: Any = as_decision(evaluate(submission, standard, as_of=as_of)).document()
+    else:
+        from ...audit.records import RecordError, check_record
+        from ...kernel.loader import build_standard
+        from ...kernel.registry import default_registry
+        from .audit import load_record
+
+        record = load_record(args.standard, args)
+        problems = check_record(record)
+        if problems:
+            raise RecordError(f"record {record.decision_id} does not verify: " + "; ".join(problems),
+                              hint="run: standards-kernel ledger verify")
+        standard = build_standard(record.standard_content, file=f"record {record.decision_id}: standard content",
+                                  functions=default_registry().functions)
+        result = record.result
+    why = why_grade(result, standard)
+    lang = language(args)
+    if args.format == "json":
+        print(canonical_json(why))
+    elif args.format == "html":
+        from ...authoring.dependency_html import why_page
+
+        sys.stdout.write(why_page(why, standard, lang))
+    else:
+        print("\n".join(printable(line) for line in why_grade_lines(why, standard, lang)))
     return 0
 
 

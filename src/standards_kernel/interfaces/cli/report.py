@@ -58,7 +58,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             note = WORDS[lang]["replayed"]
     places, mode = display_rounding(record.standard_content)
     page = render_html(result, lang=lang, places=places, mode=mode, decision_id=record.decision_id, note=note,
-                       show_ids=args.show_ids)
+                       show_ids=args.show_ids, evidence=record.submission.get("evidence", ()))
     write_output(args.out, page)
     return 0
 

@@ -212,6 +212,25 @@ def _unit_schema(level: str, inputs: Mapping[str, m.InputSpec], reads: Reads | N
     return schema
 
 
+#: ``[[evidence]]`` (佐证资料): references to supporting files, hashed into the record, never read.
+EVIDENCE_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "references to evidence files (佐证资料), each for an input path (data.NAME, schools.ID[.FIELD], "
+                   "townships.ID[.FIELD]) or an indicator id; the kernel records them and never reads the files",
+    "items": {
+        "type": "object",
+        "properties": {
+            "for": {"type": "string", "minLength": 1, "description": "an input path or an indicator id"},
+            "name": {"type": "string", "minLength": 1, "description": "the file's name"},
+            "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "the file's sha256"},
+            "note": {"type": "string", "minLength": 1},
+        },
+        "required": ["for", "name", "sha256"],
+        "additionalProperties": False,
+    },
+}
+
+
 def submission_schema(standard: m.Standard | None = None, *, standards: Iterable[m.Standard] = ()) -> dict[str, Any]:
     """The JSON Schema of a submission for ``standard``, or, without one, for any of ``standards``
     (the vocabulary and the own inputs of them all)."""
@@ -252,6 +271,7 @@ def submission_schema(standard: m.Standard | None = None, *, standards: Iterable
         "data": data,
         "schools": {"type": "array", "items": _unit_schema("school", inputs, reads, known["school"])},
         "townships": {"type": "array", "items": _unit_schema("township", inputs, reads, known["township"])},
+        "evidence": EVIDENCE_SCHEMA,
     }
     schema: dict[str, Any] = {
         "$schema": SCHEMA_DIALECT,
