@@ -152,3 +152,21 @@ def test_check_prints_warnings_and_strict_fails(tmp_path) -> None:
     clean = subprocess.run([sys.executable, "-m", "standards_kernel", "check", str(SYNTHETIC), "--strict"],
                            capture_output=True, text=True)
     assert clean.returncode == 0 and clean.stderr == ""
+
+
+def test_percent_text_reads_exactly_in_bands_too(tmp_path) -> None:
+    edits = [("{ at_least = 0.8, share = 0.8 }", '{ at_least = "80%", share = "80%" }')]
+    bands = load_standard_file(write(tmp_path, edits)).indicators["cv_area"].scoring.bands
+    assert [(b.at_least, b.share) for b in bands] == [(Decimal(1), Decimal(1)), (Decimal("0.8"), Decimal("0.8")),
+                                                      (Decimal("0.6"), Decimal("0.5"))]
+
+
+def test_the_property_kit_reports_what_check_warns_about(tmp_path) -> None:
+    from standards_kernel.authoring.properties import check_properties
+
+    (edits,) = [m[1] for m in MISTAKES if m[2] == "grade-unreachable"]
+    (report,) = check_properties(load_standard_file(write(tmp_path, edits)), names=["rules_mean_something"],
+                                 max_examples=2)
+    assert not report.passed and "[grade-unreachable]" in report.message
+    (clean,) = check_properties(load_standard_file(SYNTHETIC), names=["rules_mean_something"], max_examples=2)
+    assert clean.passed

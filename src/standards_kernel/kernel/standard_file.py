@@ -17,7 +17,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from ..errors import KernelError
-from .numbers import to_decimal
+from .numbers import KERNEL_CONTEXT, to_decimal
 
 Scalar = Decimal | bool | str
 Limit = Decimal | bool | str
@@ -235,6 +235,8 @@ def _structure_decimal(value: Any, _type: Any) -> Decimal:
     if isinstance(value, float):
         # tomli/json are told to parse floats as Decimal; a float here came from Python code.
         raise TypeError("binary floats are not accepted; write the number as text or Decimal")
+    if isinstance(value, str) and value.strip().endswith("%"):  # "80%" as the texts write it: exactly 0.8
+        return KERNEL_CONTEXT.divide(to_decimal(value.strip()[:-1], where="number"), 100)
     return to_decimal(value, where="number")
 
 

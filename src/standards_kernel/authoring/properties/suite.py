@@ -31,7 +31,18 @@ PROPERTIES: dict[str, tuple[str, Callable[[m.Standard, st.DataObject], None]]] =
     "vetoes_never_raise": ("gates and vetoes only lower the grade the score reaches, and applied caps hold", prop_vetoes_never_raise),
     "score_bounds": ("the score, each area's and each item's points lie in [0, max]", prop_score_bounds),
     "canonical_round_trip": ("result, submission and standard content survive canonical JSON unchanged", prop_canonical_round_trip),
+    "rules_mean_something": ("no rule that can never fail or never pass, no unreachable points or grade (check's warnings)",
+                             lambda standard, data: _lint_clean(standard)),
 }
+
+
+def _lint_clean(standard: m.Standard) -> None:
+    """The warnings `check` prints (authoring/lint.py), as a property: the same for every example."""
+    from ..lint import lint
+
+    findings = lint(standard)
+    if findings:
+        raise PropertyFailure("; ".join(f.render() for f in findings))
 
 
 
