@@ -170,3 +170,9 @@ def test_the_property_kit_reports_what_check_warns_about(tmp_path) -> None:
     assert not report.passed and "[grade-unreachable]" in report.message
     (clean,) = check_properties(load_standard_file(SYNTHETIC), names=["rules_mean_something"], max_examples=2)
     assert clean.passed
+
+
+def test_a_negative_count_or_amount_does_not_load(tmp_path) -> None:
+    edits = [("[parameters.satisfaction_min]\nvalue = 0.85", "[parameters.satisfaction_min]\nunit = \"册\"\nvalue = -3")]
+    error = pytest.raises(StandardError, load_standard_file, write(tmp_path, edits)).value
+    assert error.path == "parameters.satisfaction_min.value" and "-3 册 is negative" in error.message

@@ -27,12 +27,8 @@ import attrs
 
 from ..kernel.locate import locate_line
 from ..kernel.model import Check, Indicator, Parameter, Standard
-from ..kernel.units import RATIO_UNITS
+from ..kernel.units import NON_NEGATIVE_UNITS, RATIO_UNITS
 from ..kernel.numbers import canonical
-
-#: Units that count or measure something that cannot be negative.
-NON_NEGATIVE_UNITS = frozenset({"人", "元", "册", "m²", "m", "台", "间", "所", "班", "床", "台/百生", "人/生",
-                                "人/师", "台/人", "years", "points"})
 
 
 @attrs.frozen
