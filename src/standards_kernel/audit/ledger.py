@@ -21,6 +21,10 @@ last row. Triggers reject UPDATE and DELETE and any INSERT that does not extend 
 Recording the same evaluation twice gives the same decision id (see :mod:`records`); the ledger
 then keeps the first row and returns it marked ``new=False`` instead of writing a second one.
 That is also what makes a write retried after a dropped connection safe.
+
+With a signing key (:mod:`.signing`), each append transaction also signs the new head into a fourth
+table, ``heads`` (append-only too), and a head log outside the database; :meth:`Ledger.verify`
+with the public key checks them (:mod:`.ledger_heads`). The records' hashes do not change.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import attrs
 
 from ..errors import KernelError
 from ..kernel.formats import content_json, exact_json
+from .signing import HEAD_COLUMNS, Head, Signer, Verifier, head_of, signer_from_env
 from .records import EvaluationRecord, RecordError, check_body, check_record, decision_id_for, make_record, utc_now
 
 FORMAT = "standards-kernel/ledger@1"
@@ -174,6 +179,8 @@ class Verification:
     head: str  # entry hash of the last record checked
     problem: Problem | None
     warnings: tuple[str, ...] = ()
+    signed: Any = None  # ledger_heads.SignedHeads when verified with a public key
+    heads: int = 0  # signed heads stored (counted also without a key)
 
     @property
     def ok(self) -> bool:
@@ -209,6 +216,9 @@ class Ledger:
     location: str  # path or URL (password hidden), for messages
     CONTAINS = "instr(county_name, ?) > 0"  # SQL: the county name contains the parameter
     TRIGGERS: tuple[str, ...] = ()
+    HEAD_TRIGGERS: tuple[str, ...] = ()
+    #: The key that signs each append's head; None: ``$STANDARDS_KERNEL_SIGNING_KEY``, if set.
+    signer: Signer | None = None
 
     def __new__(cls, target: str | Path | None = None, *, create: bool = False) -> "Ledger":
         if cls is Ledger:
@@ -253,6 +263,23 @@ class Ledger:
     def triggers_missing(self) -> list[str]:
         raise NotImplementedError
 
+    def has_heads(self) -> bool:
+        """Whether the ledger has its ``heads`` table (ledgers made before signed heads do not)."""
+        raise NotImplementedError
+
+    def _create_heads(self) -> None:
+        """Create the ``heads`` table and its triggers, inside :meth:`_write`."""
+        raise NotImplementedError
+
+    def add_heads_table(self) -> bool:
+        """Create the ``heads`` table in a ledger made before signed heads; False if it was there.
+        The records, their hashes and the ledger format do not change."""
+        with self._write():
+            if self.has_heads():
+                return False
+            self._create_heads()
+        return True
+
     # -- writing --------------------------------------------------------------------------------
 
     def append(self, record: EvaluationRecord) -> Entry:
@@ -265,11 +292,29 @@ class Ledger:
             problems = check_record(record, content=False)  # the content: when it is stored
             if problems:
                 raise RecordError(f"record {record.decision_id} does not verify: " + "; ".join(problems))
+        signer = self.signer or signer_from_env()
         entries: list[Entry] = []
+        head: Head | None = None
         with self._write():
             for record in records:
                 entries.append(self._append_one(record))
+            added = [e for e in entries if e.new]
+            if signer is not None and added:
+                head = self._sign_head(signer, added[0].seq, added[-1])
+        if head is not None and signer is not None:
+            # After the commit: a logged head is always in the chain, unless records were removed.
+            signer.log(head)
         return entries
+
+    def _sign_head(self, signer: Signer, first_seq: int, last: Entry) -> Head:
+        if not self.has_heads():
+            self._create_heads()
+        head = signer.sign(FORMAT, last.seq, first_seq, last.entry_hash, utc_now())
+        self._insert_head(head.row())
+        return head
+
+    def _insert_head(self, row: Sequence[Any]) -> None:
+        self._run(f"INSERT INTO heads ({', '.join(HEAD_COLUMNS)}) VALUES ({', '.join('?' * len(HEAD_COLUMNS))})", row)
 
     def _append_one(self, record: EvaluationRecord) -> Entry:
         existing = self._entry_where("decision_id = ?", (record.decision_id,))
@@ -293,15 +338,20 @@ class Ledger:
         self._insert_row(row)
         return entry_of((*row[:4], *columns, prev, row[-1]))
 
-    def take(self, standards: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert standards and records rows copied from another ledger verbatim (same seq, times
-        and hashes: see :mod:`.ledger_copy`), in one transaction; the triggers still check that
-        the rows extend this ledger's chain."""
+    def take(self, standards: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]],
+             heads: Sequence[Sequence[Any]] = ()) -> None:
+        """Insert standards, records and heads rows copied from another ledger verbatim (same
+        seq, times, hashes and signatures: see :mod:`.ledger_copy`), in one transaction; the
+        triggers still check that the rows extend this ledger's chain."""
         with self._write():
             for sha256, standard_id, edition, content in standards:
                 self._insert_standard(sha256, standard_id, edition, content)
             for row in rows:
                 self._insert_row(row)
+            if heads and not self.has_heads():
+                self._create_heads()
+            for head in heads:
+                self._insert_head(head)
 
     def _insert_standard(self, sha256: str, standard_id: str, edition: str, content: str) -> None:
         self._run("INSERT INTO standards (sha256, standard_id, edition, content) VALUES (?, ?, ?, ?)",
@@ -366,6 +416,12 @@ class Ledger:
         """Stored records rows (:data:`ROW_COLUMNS` order) with ``seq > after``, in seq order."""
         return self._iterate(f"SELECT {', '.join(ROW_COLUMNS)} FROM records WHERE seq > ? ORDER BY seq", (after,))
 
+    def head_rows(self, *, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Stored heads rows (:data:`.signing.HEAD_COLUMNS` order) with ``seq > after``, in seq order."""
+        if not self.has_heads():
+            return iter(())
+        return self._iterate(f"SELECT {', '.join(HEAD_COLUMNS)} FROM heads WHERE seq > ? ORDER BY seq", (after,))
+
     def standard_rows(self) -> Iterator[tuple[Any, ...]]:
         """Stored standards rows: (sha256, standard_id, edition, content), by sha256."""
         return self._iterate("SELECT sha256, standard_id, edition, content FROM standards ORDER BY sha256")
@@ -408,88 +464,107 @@ class Ledger:
     # -- verifying ------------------------------------------------------------------------------
 
     @once_more
-    def verify(self, *, expect_head: str | None = None) -> Verification:
+    def verify(self, *, expect_head: str | None = None, public_key: Verifier | None = None,
+               head_log: Path | None = None) -> Verification:
         """Recompute every hash and the chain in one streaming pass; stop at the first problem.
 
         Does not rely on the triggers (they may have been dropped). ``expect_head``: an entry
         hash noted earlier (e.g. printed by a previous verify), which must still be in the chain;
         it is what detects a ledger truncated at the end, which a chain alone cannot show.
+        ``public_key``: also check the signed heads (:mod:`.ledger_heads`), and with ``head_log``
+        that its latest head is in the chain.
         """
+        from .signing import read_head_log
+
+        log = read_head_log(head_log) if head_log is not None and public_key is not None else None
         with self._snapshot():
-            return self._verify(expect_head)
+            heads = [head_of(row) for row in self.head_rows()]
+            hashes: dict[int, str] = {}  # the entry hashes at the seqs the heads name
+            wanted = {h.seq for h in heads} | {h.seq for h in (log.heads if log else ())}
+            result = attrs.evolve(_verify(self, expect_head, wanted, hashes), heads=len(heads))
+            if public_key is None or not result.ok:
+                return result
+            from .ledger_heads import check_heads
 
-    def _verify(self, expect_head: str | None) -> Verification:
-        warnings = tuple(f"trigger {t} is missing: someone has altered the schema" for t in self.triggers_missing())
-        good_standards: set[str] = set()
-        n_standards = 0
-        meta = {str(k): str(v) for k, v in self._iterate("SELECT key, value FROM meta ORDER BY key")}
-        if meta.get("format") != FORMAT or set(meta) != {"format", "created_at"} \
-                or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", meta.get("created_at", "")):
-            # created_at is the one field no hash covers: informational, checked for shape only
-            changed = Problem("meta changed", f"the ledger's meta table is not as written: {sorted(meta.items())}")
-            return Verification(0, 0, GENESIS, changed, warnings)
-        for sha, standard_id, edition, text in self.standard_rows():
-            n_standards += 1
-            if hashlib.sha256(str(text).encode("utf-8")).hexdigest() != sha:
-                changed = Problem("standard changed", f"the stored content of standard {sha} does not match its hash")
-                return Verification(0, n_standards, GENESIS, changed, warnings)
-            header = _standard_header(str(text))
-            if header != (standard_id, edition):
-                changed = Problem("standard changed", f"the row of standard {sha} names {standard_id}@{edition}, "
-                                  f"its content {header[0]}@{header[1]}")
-                return Verification(0, n_standards, GENESIS, changed, warnings)
-            good_standards.add(str(sha))
-        # The empty chain's head (64 zeros) begins every chain: it is always "still there".
-        expected_seq, prev, head_seen, checked = 1, GENESIS, expect_head in (None, GENESIS), 0
-        sql = f"SELECT {', '.join(ENTRY_COLUMNS)}, body FROM records ORDER BY seq"
-        for row in self._iterate(sql):
-            entry, body_text = entry_of(row[:-1]), row[-1]
-            problem = self._check_row(entry, body_text, expected_seq, prev, good_standards)
-            if problem is not None:
-                return Verification(checked, n_standards, prev, problem, warnings)
-            checked += 1
-            expected_seq, prev = entry.seq + 1, entry.entry_hash
-            head_seen = head_seen or entry.entry_hash == expect_head
-        if not head_seen:
-            problem = Problem("record missing", f"the expected head {expect_head} is not in the chain: "
-                              "records were removed from the end, or the chain was rewritten")
+            signed, problem = check_heads(heads, hashes, result.records, public_key, log, head_log)
+            return attrs.evolve(result, signed=signed, problem=problem)
+
+
+def _verify(ledger: Ledger, expect_head: str | None, wanted: set[int], hashes: dict[int, str]) -> Verification:
+    """The chain's verification; fills ``hashes`` with the entry hashes at the ``wanted`` seqs."""
+    warnings = tuple(f"trigger {t} is missing: someone has altered the schema" for t in ledger.triggers_missing())
+    good_standards: set[str] = set()
+    n_standards = 0
+    meta = {str(k): str(v) for k, v in ledger._iterate("SELECT key, value FROM meta ORDER BY key")}
+    if meta.get("format") != FORMAT or set(meta) != {"format", "created_at"} \
+            or not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", meta.get("created_at", "")):
+        # created_at is the one field no hash covers: informational, checked for shape only
+        changed = Problem("meta changed", f"the ledger's meta table is not as written: {sorted(meta.items())}")
+        return Verification(0, 0, GENESIS, changed, warnings)
+    for sha, standard_id, edition, text in ledger.standard_rows():
+        n_standards += 1
+        if hashlib.sha256(str(text).encode("utf-8")).hexdigest() != sha:
+            changed = Problem("standard changed", f"the stored content of standard {sha} does not match its hash")
+            return Verification(0, n_standards, GENESIS, changed, warnings)
+        header = _standard_header(str(text))
+        if header != (standard_id, edition):
+            changed = Problem("standard changed", f"the row of standard {sha} names {standard_id}@{edition}, "
+                              f"its content {header[0]}@{header[1]}")
+            return Verification(0, n_standards, GENESIS, changed, warnings)
+        good_standards.add(str(sha))
+    # The empty chain's head (64 zeros) begins every chain: it is always "still there".
+    expected_seq, prev, head_seen, checked = 1, GENESIS, expect_head in (None, GENESIS), 0
+    sql = f"SELECT {', '.join(ENTRY_COLUMNS)}, body FROM records ORDER BY seq"
+    for row in ledger._iterate(sql):
+        entry, body_text = entry_of(row[:-1]), row[-1]
+        problem = _check_row(ledger, entry, body_text, expected_seq, prev, good_standards)
+        if problem is not None:
             return Verification(checked, n_standards, prev, problem, warnings)
-        return Verification(checked, n_standards, prev, None, warnings)
+        checked += 1
+        expected_seq, prev = entry.seq + 1, entry.entry_hash
+        if entry.seq in wanted:
+            hashes[entry.seq] = entry.entry_hash
+        head_seen = head_seen or entry.entry_hash == expect_head
+    if not head_seen:
+        problem = Problem("record missing", f"the expected head {expect_head} is not in the chain: "
+                          "records were removed from the end, or the chain was rewritten")
+        return Verification(checked, n_standards, prev, problem, warnings)
+    return Verification(checked, n_standards, prev, None, warnings)
 
-    def _check_row(self, e: Entry, body_text: str, expected_seq: int, prev: str, standards: set[str]) -> Problem | None:
-        def problem(kind: str, detail: str) -> Problem:
-            return Problem(kind, detail, e.seq, e.decision_id)
+def _check_row(ledger: Ledger, e: Entry, body_text: str, expected_seq: int, prev: str, standards: set[str]) -> Problem | None:
+    def problem(kind: str, detail: str) -> Problem:
+        return Problem(kind, detail, e.seq, e.decision_id)
 
-        if e.seq != expected_seq:
-            span = f"seq {expected_seq}" if e.seq == expected_seq + 1 else f"seq {expected_seq} to {e.seq - 1}"
-            jump = f"the ledger starts at seq {e.seq}" if expected_seq == 1 else f"the chain jumps from seq {expected_seq - 1} to {e.seq}"
-            return problem("record missing", f"{span} is absent: {jump}")
-        if hashlib.sha256(body_text.encode("utf-8")).hexdigest() != e.record_sha256:
-            return problem("content changed", "the record body does not match its record_sha256")
-        if e.decision_id != decision_id_for(e.record_sha256):
-            return problem("content changed", "the decision id does not match the record's hash")
-        if entry_hash(e.prev_hash, e.record_sha256, e.created_at) != e.entry_hash:
-            return problem("content changed", "the entry hash does not match (created_at, record hash or prev_hash altered)")
-        if e.prev_hash != prev:
-            where = self._one("SELECT seq, decision_id FROM records WHERE entry_hash = ?", (e.prev_hash,))
-            if where is not None:
-                return problem("order changed", f"it was chained after seq {where[0]} (decision {where[1]}), "
-                               f"but sits after seq {e.seq - 1}")
-            return problem("record missing", "the record it was chained after is not in the ledger "
-                           f"(expected predecessor entry hash {e.prev_hash})")
-        try:
-            body = exact_json(body_text)
-        except ValueError as error:
-            return problem("content changed", f"the body is not JSON: {error}")
-        inner = check_body(body)
-        if inner:
-            return problem("content changed", "; ".join(inner))
-        for column, want in zip((c for c, _ in INDEX_COLUMNS), index_values(body)):
-            if getattr(e, column) != want:
-                return problem("content changed", f"column {column} says {getattr(e, column)!r}, the record says {want!r}")
-        if e.standard_sha256 not in standards:
-            return problem("standard changed", f"its standard content {e.standard_sha256} is not in the ledger")
-        return None
+    if e.seq != expected_seq:
+        span = f"seq {expected_seq}" if e.seq == expected_seq + 1 else f"seq {expected_seq} to {e.seq - 1}"
+        jump = f"the ledger starts at seq {e.seq}" if expected_seq == 1 else f"the chain jumps from seq {expected_seq - 1} to {e.seq}"
+        return problem("record missing", f"{span} is absent: {jump}")
+    if hashlib.sha256(body_text.encode("utf-8")).hexdigest() != e.record_sha256:
+        return problem("content changed", "the record body does not match its record_sha256")
+    if e.decision_id != decision_id_for(e.record_sha256):
+        return problem("content changed", "the decision id does not match the record's hash")
+    if entry_hash(e.prev_hash, e.record_sha256, e.created_at) != e.entry_hash:
+        return problem("content changed", "the entry hash does not match (created_at, record hash or prev_hash altered)")
+    if e.prev_hash != prev:
+        where = ledger._one("SELECT seq, decision_id FROM records WHERE entry_hash = ?", (e.prev_hash,))
+        if where is not None:
+            return problem("order changed", f"it was chained after seq {where[0]} (decision {where[1]}), "
+                           f"but sits after seq {e.seq - 1}")
+        return problem("record missing", "the record it was chained after is not in the ledger "
+                       f"(expected predecessor entry hash {e.prev_hash})")
+    try:
+        body = exact_json(body_text)
+    except ValueError as error:
+        return problem("content changed", f"the body is not JSON: {error}")
+    inner = check_body(body)
+    if inner:
+        return problem("content changed", "; ".join(inner))
+    for column, want in zip((c for c, _ in INDEX_COLUMNS), index_values(body)):
+        if getattr(e, column) != want:
+            return problem("content changed", f"column {column} says {getattr(e, column)!r}, the record says {want!r}")
+    if e.standard_sha256 not in standards:
+        return problem("standard changed", f"its standard content {e.standard_sha256} is not in the ledger")
+    return None
 
 
 def _standard_header(text: str) -> tuple[Any, Any]:

@@ -4,7 +4,8 @@ The copy keeps every row as it is (seq, created_at, body, hashes), so the copy's
 are the source's: ``verify`` on both prints the same head. The source must verify first; the
 target must be empty or hold a beginning of the source (an interrupted copy), and the copy goes on
 from there, in transactions of ``batch`` rows. Records the source gains while the copy runs are
-left for the next copy: it copies up to the head it verified.
+left for the next copy: it copies up to the head it verified. Signed heads (:mod:`.signing`) go
+with the records they name, signatures as they are: the copy verifies with the same public key.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def copy_ledger(source: Ledger, target: Ledger, *, batch: int = 1000) -> CopyRes
     have = {str(row[0]) for row in target.standard_rows()}
     standards = [tuple(row) for row in source.standard_rows() if str(row[0]) not in have]
     n_standards = len(standards)
+    signed_there = max((int(row[0]) for row in target.head_rows()), default=0)
+    heads = [tuple(h) for h in source.head_rows(after=signed_there) if int(h[0]) <= checked.records]
     rows = source.rows(after=kept)
     copied = 0
     try:
@@ -51,14 +54,16 @@ def copy_ledger(source: Ledger, target: Ledger, *, batch: int = 1000) -> CopyRes
             chunk = [tuple(r) for r in itertools.islice(rows, min(batch, checked.records - kept - copied))]
             if not chunk:
                 break
-            target.take(standards, chunk)
+            last = int(chunk[-1][0])
+            target.take(standards, chunk, [h for h in heads if int(h[0]) <= last])
+            heads = [h for h in heads if int(h[0]) > last]
             standards, copied = [], copied + len(chunk)
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
             close()
-    if standards:  # a source with standards and no new records
-        target.take(standards, [])
+    if standards or heads:  # a source with standards and no new records, or heads an earlier copy missed
+        target.take(standards, [], heads)
     final = target.verify(expect_head=checked.head)
     if not final.ok or final.head != checked.head:
         problem = final.problem.render() if final.problem else f"head {final.head}"

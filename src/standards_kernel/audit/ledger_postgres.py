@@ -7,8 +7,8 @@ last row; the wait is bounded by ``lock_timeout``. Reads need no lock; verify re
 REPEATABLE READ snapshot. The rows, hashes and chain are exactly the SQLite ledger's.
 
 Append-only twice over: the role the servers use is granted SELECT and INSERT only (docs/deploy.md),
-and triggers refuse UPDATE, DELETE, TRUNCATE and an INSERT that does not extend the chain, even
-for the owner. A lost connection raises :class:`StaleConnection`; the operation is run once more on
+and triggers refuse UPDATE, DELETE, TRUNCATE and an INSERT that does not extend the chain (or,
+for ``heads``, the signed heads, that does not name a later record as it is), even for the owner. A lost connection raises :class:`StaleConnection`; the operation is run once more on
 a new connection, and when the database stays away the caller gets :class:`LedgerUnavailable`.
 """
 
@@ -35,6 +35,7 @@ TRIGGERS = (
     "standards_no_update", "standards_no_delete", "standards_no_truncate",
     "meta_no_update", "meta_no_delete", "meta_no_truncate",
 )
+HEAD_TRIGGERS = ("heads_no_update", "heads_no_delete", "heads_no_truncate", "heads_extend")
 _TEXT = 'TEXT COLLATE "C" NOT NULL'  # byte order, as SQLite compares: prefix lookups and sorting agree
 SCHEMA = f"""
 CREATE TABLE meta (key {_TEXT} PRIMARY KEY, value TEXT NOT NULL);
@@ -77,6 +78,30 @@ CREATE TRIGGER records_extend_chain BEFORE INSERT ON records FOR EACH ROW EXECUT
     for table in ("records", "standards", "meta")
     for verb, past, each in (("update", "changed", "ROW"), ("delete", "deleted", "ROW"), ("truncate", "truncated", "STATEMENT"))
 )
+#: The signed heads (audit.signing): created with a new ledger, or by the first signed append.
+HEADS = f"""
+CREATE TABLE heads (
+    seq BIGINT PRIMARY KEY,
+    first_seq BIGINT NOT NULL,
+    entry_hash {_TEXT},
+    signed_at {_TEXT},
+    key_id {_TEXT},
+    signature {_TEXT}
+);
+CREATE OR REPLACE FUNCTION standards_kernel_extend_heads() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.seq <= COALESCE((SELECT MAX(seq) FROM heads), 0)
+       OR NEW.entry_hash IS DISTINCT FROM (SELECT entry_hash FROM records WHERE seq = NEW.seq) THEN
+        RAISE EXCEPTION 'the ledger is append-only: a head must name a later record as it is';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER heads_extend BEFORE INSERT ON heads FOR EACH ROW EXECUTE FUNCTION standards_kernel_extend_heads();
+""" + "".join(
+    f"CREATE TRIGGER heads_no_{verb} BEFORE {verb.upper()} ON heads FOR EACH {each} "
+    f"EXECUTE FUNCTION standards_kernel_refuse('{past}');\n"
+    for verb, past, each in (("update", "changed", "ROW"), ("delete", "deleted", "ROW"), ("truncate", "truncated", "STATEMENT"))
+)
 #: SQLSTATEs that mean the connection is gone or the server is not serving (yet).
 _GONE = ("57P01", "57P02", "57P03")
 #: SQLSTATEs that mean a wrong URL, not an absent database: no point retrying.
@@ -99,6 +124,7 @@ class PostgresLedger(Ledger):
 
     CONTAINS = "strpos(county_name, ?) > 0"
     TRIGGERS = TRIGGERS
+    HEAD_TRIGGERS = HEAD_TRIGGERS
 
     def __init__(self, target: str | Path | None = None, *, create: bool = False) -> None:
         self.psycopg = _driver()
@@ -205,7 +231,7 @@ class PostgresLedger(Ledger):
                     if encoding.upper() not in ("UTF8", "UTF-8"):
                         raise LedgerError(f"the database's encoding is {encoding}, not UTF8", file=self.location,
                                           hint="create the database with ENCODING 'UTF8'")
-                    conn.execute(SCHEMA)
+                    conn.execute(SCHEMA + HEADS)
                     conn.execute("INSERT INTO meta VALUES ('format', %s), ('created_at', %s)", (FORMAT, utc_now()))
         found = self._format()
         if found != FORMAT:
@@ -221,8 +247,25 @@ class PostgresLedger(Ledger):
     def triggers_missing(self) -> list[str]:
         found = {str(r[0]) for r in self._iterate(
             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
-            "AND tgrelid IN (to_regclass('records'), to_regclass('standards'), to_regclass('meta'))")}
-        return [t for t in TRIGGERS if t not in found]
+            "AND tgrelid IN (to_regclass('records'), to_regclass('standards'), to_regclass('meta'), "
+            "to_regclass('heads'))")}
+        expected = TRIGGERS + (HEAD_TRIGGERS if self.has_heads() else ())
+        return [t for t in expected if t not in found]
+
+    def has_heads(self) -> bool:
+        # A role granted only the three tables of a ledger made before signed heads (docs/deploy.md)
+        # reads and writes as before: for it, there are no heads.
+        found = self._one("SELECT to_regclass('heads') IS NOT NULL AND has_table_privilege(to_regclass('heads'), 'SELECT')")
+        return bool(found and found[0])
+
+    def _create_heads(self) -> None:
+        # Needs a role that may create tables: a ledger made before signed heads gets the table
+        # from `standards-kernel ledger init URL`, run by the owner.
+        there = self._one("SELECT to_regclass('heads') IS NOT NULL")
+        if there and there[0]:
+            raise LedgerError("this role may not read the ledger's heads table, so it cannot sign heads",
+                              file=self.location, hint="as the owner: GRANT SELECT, INSERT ON heads TO the role")
+        self._run(HEADS)
 
     # -- the primitives -------------------------------------------------------------------------
 

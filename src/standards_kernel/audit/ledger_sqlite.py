@@ -3,7 +3,8 @@
 WAL mode, ``synchronous=FULL`` (an acknowledged record is on disk, also against power loss).
 Writes take ``BEGIN IMMEDIATE``: concurrent writers queue on SQLite's lock for up to
 ``BUSY_TIMEOUT_S`` and each links to the real last row. Triggers reject UPDATE and DELETE on every
-table and any INSERT that does not extend the chain.
+table and any INSERT that does not extend the chain, and (``heads``, the signed heads) any INSERT
+that does not name a later record as it is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,25 @@ TRIGGERS = (
     "standards_no_update", "standards_no_delete", "standards_once",
     "meta_no_update", "meta_no_delete",
 )
+HEAD_TRIGGERS = ("heads_no_update", "heads_no_delete", "heads_extend")
+HEADS = """
+CREATE TABLE IF NOT EXISTS heads (
+    seq INTEGER PRIMARY KEY,
+    first_seq INTEGER NOT NULL,
+    entry_hash TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS heads_no_update BEFORE UPDATE ON heads
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: heads cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS heads_no_delete BEFORE DELETE ON heads
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: heads cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS heads_extend BEFORE INSERT ON heads
+WHEN NEW.seq <= COALESCE((SELECT MAX(seq) FROM heads), 0)
+  OR NEW.entry_hash IS NOT (SELECT entry_hash FROM records WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: a head must name a later record as it is'); END;
+"""
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS standards (
@@ -61,13 +81,14 @@ CREATE TRIGGER IF NOT EXISTS meta_no_update BEFORE UPDATE ON meta
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: meta cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS meta_no_delete BEFORE DELETE ON meta
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: meta cannot be deleted'); END;
-"""
+""" + HEADS
 
 
 class SqliteLedger(Ledger):
     """A ledger file. ``create=True`` makes the file (and its folder) if it is not there."""
 
     TRIGGERS = TRIGGERS
+    HEAD_TRIGGERS = HEAD_TRIGGERS
 
     def __init__(self, target: str | Path | None = None, *, create: bool = False) -> None:
         from .ledger import default_ledger_path, ledger_target
@@ -125,7 +146,15 @@ class SqliteLedger(Ledger):
 
     def triggers_missing(self) -> list[str]:
         found = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        return [t for t in TRIGGERS if t not in found]
+        expected = TRIGGERS + (HEAD_TRIGGERS if self.has_heads() else ())
+        return [t for t in expected if t not in found]
+
+    def has_heads(self) -> bool:
+        return self._one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'heads'") is not None
+
+    def _create_heads(self) -> None:
+        for statement in _statements(HEADS):
+            self.conn.execute(statement)
 
     # -- the primitives -------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The audit commands: ``ledger verify|list|show|copy|init``, ``replay``, ``diff``; and ``evaluate --record``.
+"""The audit commands: ``ledger verify|list|show|copy|init|keygen``, ``replay``, ``diff``; and ``evaluate --record``.
 
 ``--ledger`` (or ``$STANDARDS_KERNEL_LEDGER``) names a SQLite file (a path or ``sqlite:PATH``) or a
 PostgreSQL database (``postgresql://…``); every command works the same on both.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -37,8 +38,19 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     verify.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     verify.add_argument("--expect-head", metavar="HASH",
                         help="an entry hash noted earlier that must still be in the chain (detects truncation)")
+    verify.add_argument("--public-key", metavar="PUBLIC.pem",
+                        help="check the signed heads with this key: detects a forged append, a rewritten tail, "
+                             "and with --head-log a truncation (docs/audit.md)")
+    verify.add_argument("--head-log", metavar="FILE",
+                        help="the head log the signing writers appended to (needs --public-key): its latest head "
+                             "must be in the chain")
     verify.add_argument("--format", choices=("text", "json"), default="text")
     verify.set_defaults(handler=cmd_verify)
+
+    keys = actions.add_parser("keygen", help="make an Ed25519 key pair for signed ledger heads")
+    keys.add_argument("private", metavar="PRIVATE.pem", help="the signing key (written readable by you only)")
+    keys.add_argument("public", metavar="PUBLIC.pem", help="the public key, for ledger verify --public-key")
+    keys.set_defaults(handler=cmd_keygen)
 
     listing = actions.add_parser("list", help="list records, oldest first")
     listing.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
@@ -117,6 +129,22 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Ledger:
 
 # --- evaluate --record -------------------------------------------------------------------------
 
+SIGNING_KEY_HELP = ("Ed25519 key that signs the ledger's head at each append (default: $STANDARDS_KERNEL_SIGNING_KEY; "
+                    "head log: the key's path + .heads, or $STANDARDS_KERNEL_HEAD_LOG; docs/audit.md)")
+
+
+def use_signing_key(path: str | None) -> None:
+    """Check the signing key now (a bad key is a clear error before any work), and name it in
+    the environment, which the ledger reads at each append: worker processes inherit it."""
+    from ...audit.signing import ENV_SIGNING_KEY, load_signer
+
+    chosen = path or os.environ.get(ENV_SIGNING_KEY)
+    if chosen:
+        absolute = str(Path(chosen).absolute())
+        load_signer(absolute, os.environ.get("STANDARDS_KERNEL_HEAD_LOG"))
+        os.environ[ENV_SIGNING_KEY] = absolute
+
+
 
 def record_for_cli(args: argparse.Namespace, decision: Decision) -> Entry:
     """Record an evaluation made by ``evaluate`` (called before anything is printed)."""
@@ -128,6 +156,7 @@ def record_for_cli(args: argparse.Namespace, decision: Decision) -> Entry:
         # A path depends on where the command ran; the content is recorded anyway.
         requested = f"file:{Path(requested).name}"
     record = record_evaluation(decision, plugins=registry.plugins, functions=registry.functions, requested=requested)
+    use_signing_key(getattr(args, "signing_key", None))
     with _open(args, create=True) as ledger:
         entry = ledger.append(record)
     if not entry.new:
@@ -139,16 +168,43 @@ def record_for_cli(args: argparse.Namespace, decision: Decision) -> Entry:
 # --- ledger ------------------------------------------------------------------------------------
 
 
+#: What verify says it cannot detect without a public key.
+UNSIGNED_LIMITS = ("without --public-key, verify cannot detect a record appended with recomputed hashes, "
+                   "a rewritten tail, or records removed from the end (unless --expect-head names a later head)")
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from ...audit.signing import ENV_SIGNING_KEY, keygen
+
+    key_id = keygen(args.private, args.public)
+    print(f"key {key_id}: signing key {args.private} (mode 0600: keep it secret), public key {args.public}")
+    print(f"sign with: {ENV_SIGNING_KEY}={args.private} (or --signing-key); "
+          f"check with: standards-kernel ledger verify --public-key {args.public} --head-log {args.private}.heads")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    from ...audit.signing import load_verifier
+
     path = shown(ledger_path(args))
+    if args.head_log and not args.public_key:
+        raise LedgerError("--head-log needs --public-key: the head log's heads are signed", hint="add --public-key PUBLIC.pem")
+    key = load_verifier(args.public_key) if args.public_key else None
     with _open(args) as ledger:
         try:
-            result = ledger.verify(expect_head=args.expect_head)
+            result = ledger.verify(expect_head=args.expect_head, public_key=key,
+                                   head_log=Path(args.head_log) if args.head_log else None)
         except database_errors() as error:  # a table or column removed by hand
             print(f"ledger {path}: NOT intact: the schema was altered: {first_line(error)}")
             return 1
     for warning in result.warnings:
         print(f"standards-kernel: warning: {warning}", file=sys.stderr)
+    if key is None:
+        stored = f"; the ledger holds {result.heads} signed heads: give --public-key to check them" if result.heads else ""
+        print(f"standards-kernel: note: {UNSIGNED_LIMITS}{stored}", file=sys.stderr)
+    elif not args.head_log:
+        print("standards-kernel: note: without --head-log, verify cannot detect records removed from the end "
+              "together with their signed heads", file=sys.stderr)
     if args.format == "json":
         data: dict[str, Any] = {"ledger": str(path), "intact": result.ok, "records": result.records,
                                 "standards": result.standards, "head": result.head}
@@ -156,14 +212,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
             p = result.problem
             data["problem"] = {"kind": p.kind, "detail": p.detail, "seq": p.seq, "decision_id": p.decision_id}
         data["warnings"] = list(result.warnings)
+        if key is not None:
+            data["signed_heads"] = result.signed.to_dict() if result.signed else None
+        else:
+            data["cannot_detect"] = UNSIGNED_LIMITS
         print(canonical_json(data))
     elif result.ok:
         print(f"ledger {path}: intact: {result.records} records, {result.standards} standard contents; "
               f"head {result.head}")
+        if result.signed is not None:
+            s = result.signed
+            print(f"  signed heads: {s.heads} by key {s.key_id}, the last at seq {s.last_seq}"
+                  + (f"; {s.before_signing} records from before signing began" if s.before_signing else "")
+                  + (f"; head log {s.head_log}: {s.logged} heads, the latest at seq {s.logged_seq}" if s.head_log else ""))
     else:
         assert result.problem is not None
         print(f"ledger {path}: NOT intact: {result.problem.render()}")
-        print(f"  {result.records} records before it verify")
+        if result.signed is not None:  # the chain verified; its signed heads did not
+            print(f"  the chain of {result.records} records verifies; its signed heads do not")
+        else:
+            print(f"  {result.records} records before it verify")
     return 0 if result.ok else 1
 
 
@@ -197,8 +265,10 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     with Ledger(ledger_target(args.target), create=True) as ledger:
+        added = ledger.add_heads_table()  # a ledger made before signed heads gets their table
         count = ledger.count()
-    print(f"ledger {ledger.location}: ready, {count} record{'s' if count != 1 else ''}")
+    extra = " (added the heads table for signed heads)" if added else ""
+    print(f"ledger {ledger.location}: ready, {count} record{'s' if count != 1 else ''}{extra}")
     return 0
 
 

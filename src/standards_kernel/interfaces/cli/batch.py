@@ -40,6 +40,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help=f"worker processes (default: the machine's cores, here {default_jobs()})")
     batch.add_argument("--record", action="store_true", help="record every evaluation in the ledger")
     batch.add_argument("--ledger", help="the ledger file for --record (default: $STANDARDS_KERNEL_LEDGER or the user's data folder)")
+    batch.add_argument("--signing-key", metavar="PRIVATE.pem", help="with --record: the key that signs the ledger's "
+                       "head at each append (default: $STANDARDS_KERNEL_SIGNING_KEY; docs/audit.md)")
     batch.add_argument("--restart", action="store_true", help="start the results file again instead of resuming it")
     batch.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels in the summary")
     batch.set_defaults(handler=cmd_evaluate_batch)
@@ -131,6 +133,10 @@ def _clock(seconds: float) -> str:
 
 def cmd_evaluate_batch(args: argparse.Namespace) -> int:
     config = Config(standard=args.standard, as_of=args.as_of, record=args.record, ledger=args.ledger)
+    if args.record:
+        from .audit import use_signing_key
+
+        use_signing_key(args.signing_key)  # the workers inherit it
     jobs = args.jobs or default_jobs()
     progress = Progress(sys.stderr)
     with StopFlag() as stop:

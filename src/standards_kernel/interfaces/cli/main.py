@@ -64,6 +64,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                      help="append the evaluation to the ledger and print its decision_id (docs/audit.md)")
     run.add_argument("--ledger", metavar="PATH", help="ledger file for --record (default: $STANDARDS_KERNEL_LEDGER, "
                      "else ~/.local/share/standards-kernel/ledger.sqlite3)")
+    run.add_argument("--signing-key", metavar="PRIVATE.pem", help="with --record: the key that signs the ledger's "
+                     "head (default: $STANDARDS_KERNEL_SIGNING_KEY; docs/audit.md)")
     run.add_argument("--sensitivity", action="store_true",
                      help="re-evaluate with each assumed or reconstructed parameter moved across its plausible "
                      "range: where the grade, a gate or a veto flips (docs/auditors.md)")
@@ -119,6 +121,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     decision_id = None
     if args.ledger and not args.record:
         raise KernelError("--ledger names where --record writes", hint="add --record")
+    if getattr(args, "signing_key", None) and not args.record:
+        raise KernelError("--signing-key signs what --record writes", hint="add --record")
     if args.record:  # recorded before anything is printed: no result is shown as recorded unless it is
         from .audit import record_for_cli
 

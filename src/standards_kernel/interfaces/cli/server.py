@@ -30,6 +30,8 @@ def register(commands: Any) -> None:
                        help="ledger for ?record=true and /v1/records: a file (created if missing) or a "
                             "postgresql:// URL; without it, "
                             "recording is off")
+    serve.add_argument("--signing-key", metavar="PRIVATE.pem", help="the key that signs the ledger's head at each "
+                       "append (default: $STANDARDS_KERNEL_SIGNING_KEY; docs/audit.md)")
     serve.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
     serve.add_argument("--max-body-bytes", type=_positive, default=DEFAULT_MAX_BODY,
                        help=f"largest request body accepted, in bytes (default {DEFAULT_MAX_BODY}); larger is 413")
@@ -83,6 +85,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.ledger:  # a PostgreSQL URL as it is; a file made absolute, since the workers may start elsewhere
         target = ledger_target(args.ledger)
         ledger = target.resolve() if isinstance(target, Path) else target
+        from .audit import use_signing_key
+
+        use_signing_key(args.signing_key)  # checked now; the workers inherit it
     config = ServerConfig(ledger=ledger, max_body_bytes=args.max_body_bytes)
     loopback = is_loopback(args.host)
     permissions = Permissions(loopback=loopback, token_sha256=read_token(args.token_file),
