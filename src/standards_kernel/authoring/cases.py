@@ -45,7 +45,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -532,8 +532,3 @@ def _compare_indicator(evaluation: Evaluation, iid: str, spec: Any) -> list[Mism
         if bad or result.points is None:
             found.append(Mismatch(f"indicators.{iid}.points", shown, show(result.points), trace_indicator(evaluation, iid)))
     return found
-
-
-def summary(results: Sequence[CaseResult]) -> str:
-    passed = sum(1 for r in results if r.passed)
-    return f"{passed} of {len(results)} case(s) passed"

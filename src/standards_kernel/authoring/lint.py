@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import attrs
 
-from ..kernel.locate import locate_line
+from ..kernel.locate import locate_in_file
+from ..kernel.expressions import Expression
 from ..kernel.model import Check, Indicator, Parameter, Standard
 from ..kernel.units import NON_NEGATIVE_UNITS, RATIO_UNITS
 from ..kernel.numbers import canonical
@@ -60,17 +60,8 @@ def lint(standard: Standard) -> list[Finding]:
     found += _checks(standard)
     found += _scoring(standard)
     found += _grades(standard)
-    text = _text(standard.file)
-    return [Finding(code, path, message, standard.file, locate_line(text, path) if text else None)
+    return [Finding(code, path, message, standard.file, locate_in_file(standard.file, path))
             for code, path, message in sorted(set(found), key=lambda f: (f[1], f[0]))]
-
-
-def _text(file: str) -> str:
-    try:
-        path = Path(file)
-        return path.read_text("utf-8") if file and path.is_file() and path.stat().st_size < 4 << 20 else ""
-    except (OSError, UnicodeDecodeError):
-        return ""
 
 
 def _number(value: object) -> Decimal | None:
@@ -86,13 +77,14 @@ def _limit_values(check: Check, standard: Standard) -> list[Decimal]:
                     | {standard.effective_from})
     values = []
     for start in starts:
-        value = _limit_at(check, standard.parameters, start)
+        value = _value_at(check.limit, standard.parameters, start)
         if value is not None:
             values.append(value)
     return values
 
 
-def _limit_at(check: Check, parameters: dict[str, Parameter], as_of: dt.date) -> Decimal | None:
+def _value_at(expression: Expression, parameters: dict[str, Parameter], as_of: dt.date) -> Decimal | None:
+    """An expression of parameters only, with the values in force on ``as_of`` (None if it reads more)."""
     def lookup(name: str) -> object:
         dated = parameters[name].at(as_of)
         if dated is None:
@@ -100,7 +92,7 @@ def _limit_at(check: Check, parameters: dict[str, Parameter], as_of: dt.date) ->
         return dated.value
 
     try:
-        return _number(check.limit.evaluate(lookup))
+        return _number(expression.evaluate(lookup))
     except Exception:  # a limit that does not evaluate without data is not this module's to judge
         return None
 
@@ -198,7 +190,7 @@ def _grades(standard: Standard) -> list[tuple[str, str, str]]:
     for grade in standard.grades:  # best first
         threshold = None
         if grade.min_score is not None and grade.min_score.names <= standard.parameters.keys():
-            threshold = _limit_at(Check(">=", grade.min_score), standard.parameters, standard.effective_from)
+            threshold = _value_at(grade.min_score, standard.parameters, standard.effective_from)
         if threshold is None:
             continue
         if threshold > top:

@@ -40,7 +40,7 @@ from ..kernel.model import InputSpec
 from ..kernel.numbers import canonical
 from ..kernel.submission import Submission, flatten, submission_from_data
 from ..kernel.vocabulary import coerce, lookup, vocabulary
-from .headers import Ignored, blank as _blank, column_letter, find_layout
+from .headers import Ignored, blank, column_letter, find_layout
 
 TABLES = {"schools": "school", "townships": "township"}
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "√", "✓"}
@@ -181,7 +181,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[Any]
                                       hint="a county's table is far smaller; remove the stray cells")
             if len(cells) > MAX_TABLE_COLUMNS:
                 raise SubmissionError(f"the sheet has cells beyond column {last}", file=str(path), line=number)
-            if all(_blank(c) for c in cells):
+            if all(blank(c) for c in cells):
                 continue  # blank rows are not kept
             row = list(cells)
             for index, (value, formula) in enumerate(zip(row, raw)):
@@ -200,7 +200,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[tuple[int, list[Any]
 def _rows(grid: list[tuple[int, list[Any]]], file: str, level: str, table: str, spreadsheet: bool,
           extra: Mapping[str, InputSpec] | None, *, sheet: str | None = None, header_row: int | None = None,
           strict: bool = False, warn: Callable[[str], None] | None = None) -> list[Row]:
-    grid = [(n, cells) for n, cells in grid if not all(_blank(c) for c in cells)]
+    grid = [(n, cells) for n, cells in grid if not all(blank(c) for c in cells)]
     if not grid:
         raise SubmissionError("the table is empty", file=file, hint="the first row names the columns")
     known = header_names(level, extra)
@@ -221,7 +221,7 @@ def _rows(grid: list[tuple[int, list[Any]]], file: str, level: str, table: str, 
         where: dict[str, Cell] = {}
         for index, (name, text) in layout.columns.items():
             raw = cells[index] if index < len(cells) else None
-            if _blank(raw):
+            if blank(raw):
                 continue
             cell = Cell(file, line, column_letter(index), text, spreadsheet, sheet)
             spec = lookup(level, name, extra)

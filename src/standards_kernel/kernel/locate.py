@@ -9,6 +9,20 @@ from __future__ import annotations
 
 import re
 
+from ..errors import KernelError
+from .files import read_input_text
+
+
+def locate_in_file(file: str, path: str) -> int | None:
+    """The line of ``path`` in the standard file ``file`` (read as every input is: a regular file,
+    bounded); ``None`` when the file cannot be read or does not say (a standard built from data)."""
+    if not file or not path:
+        return None
+    try:
+        return locate_line(read_input_text(file, what="standard", error=KernelError), path)
+    except (KernelError, OSError):
+        return None
+
 
 def locate_line(text: str, path: str) -> int | None:
     """The 1-based line of ``path`` (``indicators.x.formula``, ``schools[3].books``) in ``text``."""

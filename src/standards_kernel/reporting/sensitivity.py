@@ -18,7 +18,7 @@ WORDS: dict[str, dict[str, Any]] = {
     "zh": {
         "title": "对假定值的敏感性",
         "declared": "声明范围", "default": "默认范围", "exact": "精确求解", "bisection": "二分查找",
-        "value": "现值", "grade": "等级", "grade_by_score": "按分数的等级",
+        "grade": "等级", "grade_by_score": "按分数的等级",
         "holds": "在整个范围内等级不变：{grade}。",
         "stable": "在整个范围内等级、门槛与否决均不变。",
         "none": "本次评估未读取假定或重构的参数。",
@@ -27,13 +27,13 @@ WORDS: dict[str, dict[str, Any]] = {
         "between": "{what}：{name} 在 {low} 与 {at} 之间由{below}变为{above}。",
         "passed": "通过", "failed": "未通过",
         "status": {"assumed": "假定", "reconstructed": "推定", "corroborated": "有旁证", "verified": "已核实"},
-        "colon": "：", "sep": "；",
+        "head": "{name}（{status}，现值 {value}；{kind} {low}–{high}，{method}）",
     },
     "en": {
         "title": "Sensitivity to assumed values",
         "declared": "declared range", "default": "default range", "exact": "solved exactly",
         "bisection": "found by bisection",
-        "value": "value", "grade": "Grade", "grade_by_score": "Grade by score",
+        "grade": "Grade", "grade_by_score": "Grade by score",
         "holds": "The grade is {grade} across the whole range.",
         "stable": "Grade, gates and vetoes do not change across the whole range.",
         "none": "The evaluation read no assumed or reconstructed value.",
@@ -43,7 +43,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "passed": "passed", "failed": "failed",
         "status": {"assumed": "assumed", "reconstructed": "reconstructed", "corroborated": "corroborated",
                    "verified": "verified"},
-        "colon": ": ", "sep": "; ",
+        "head": "{name} ({status}, value {value}; {kind} {low}–{high}, {method})",
     },
 }
 
@@ -63,11 +63,9 @@ def sensitivity_lines(view: View) -> list[str]:
         unit = view.r.get("parameters", {}).get(pid, {}).get("unit", "")
         low, high = (view.num(x, unit) for x in p["range"])
         kind = w["declared"] if p.get("range_declared") else w["default"]
-        lines.append(f"  {name}（{w['status'].get(p['status'], p['status'])}，{w['value']} {view.num(p['value'], unit)}；"
-                     f"{kind} {low}–{high}，{w[p['method']] if p['method'] in w else p['method']}）"
-                     if view.lang != "en" else
-                     f"  {name} ({w['status'].get(p['status'], p['status'])}, {w['value']} {view.num(p['value'], unit)}; "
-                     f"{kind} {low}–{high}, {w[p['method']] if p['method'] in w else p['method']})")
+        lines.append("  " + w["head"].format(name=name, status=w["status"].get(p["status"], p["status"]),
+                                             value=view.num(p["value"], unit), kind=kind, low=low, high=high,
+                                             method=w.get(p["method"], p["method"])))
         if p.get("stable"):
             lines.append("    " + w["stable"])
             continue

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ...errors import KernelError
 from ...kernel import model as m
-from .checks import LAST_DRAWN as _LAST  # this name: see run_property
+from . import checks  # checks.LAST_DRAWN: see run_property
 from .checks import (
     PropertyFailure, prop_canonical_round_trip, prop_determinism, prop_score_bounds, prop_unit_order,
     prop_vetoes_never_raise,
@@ -64,10 +64,10 @@ def run_property(standard: m.Standard, name: str, *, max_examples: int | None = 
     count = [0]
 
     # Without a seed and a database, hypothesis seeds its runs from this function's source: keep
-    # its text as it is (``_LAST`` included), or the examples every derandomized run finds change.
+    # its text as it is (``checks.LAST_DRAWN`` included), or the examples every derandomized run finds change.
     def test(data: st.DataObject) -> None:
         count[0] += 1
-        _LAST.clear()
+        checks.LAST_DRAWN.clear()
         try:
             body(standard, data)
         except PropertyFailure:
@@ -75,7 +75,7 @@ def run_property(standard: m.Standard, name: str, *, max_examples: int | None = 
         except Exception as exc:  # an escaping exception is a finding too: the kernel must never crash
             where = traceback.extract_tb(exc.__traceback__)[-1]
             raise PropertyFailure(f"{type(exc).__name__} escaped the kernel ({Path(where.filename).name}:{where.lineno} "
-                                  f"in {where.name}): {exc}", _LAST[0] if _LAST else None) from None
+                                  f"in {where.name}): {exc}", checks.LAST_DRAWN[0] if checks.LAST_DRAWN else None) from None
 
     options: dict[str, Any] = {
         "deadline": None, "report_multiple_bugs": False, "derandomize": seed is None and not database,

@@ -179,16 +179,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _located(standard, message: str) -> str:  # noqa: ANN001 - a Standard
     """``message`` (``key.path: …``) prefixed with the standard's file and the key path's line."""
-    from pathlib import Path
-
-    from ...kernel.locate import locate_line
+    from ...kernel.locate import locate_in_file
 
     path = message.split(":", 1)[0]
-    try:
-        text = Path(standard.file).read_text("utf-8") if standard.file else ""
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    line = locate_line(text, path) if text and " " not in path else None
+    line = locate_in_file(standard.file, path) if " " not in path else None
     return f"{standard.file}:{line}: {message}" if line else (f"{standard.file}: {message}" if standard.file else message)
 
 

@@ -110,11 +110,6 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 # -- list -----------------------------------------------------------------------------------------
 
-def parameter_statuses(standard: Standard) -> dict[str, int]:
-    """Parameters counted by status, each once, under the least certain status of its values."""
-    return standard.parameter_statuses()
-
-
 def standards_report(registry: Registry, standards: list[Standard], problems: list[KernelError]) -> dict[str, Any]:
     """What ``standards-kernel list --format json`` prints: ``registry.load_all()`` by id."""
     by_id: dict[str, list[Standard]] = {}
@@ -134,7 +129,7 @@ def standards_report(registry: Registry, standards: list[Standard], problems: li
                         "extends": s.extends,
                         "plugin": registry.plugin_of(s.key),
                         "sha256": s.sha256,
-                        "parameters": parameter_statuses(s),
+                        "parameters": s.parameter_statuses(),
                     }
                     for s in editions
                 ],
