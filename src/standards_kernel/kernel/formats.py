@@ -42,14 +42,38 @@ def exact_json(text: str) -> Any:
     """``json.loads`` the kernel's way: every non-integer number a ``Decimal``, never a float;
     ``NaN``/``Infinity``, duplicate keys, lone surrogate escapes (``"\\ud800"``) and nesting
     deeper than :data:`MAX_DEPTH` refused (:class:`InputTextError`, a ``ValueError``; a syntax
-    error is ``json.JSONDecodeError``)."""
-    _check_json_depth(text)
-    data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-    check_text_values(data)
+    error is ``json.JSONDecodeError``).
+
+    The C parser runs first; the walks in Python run only when they can find something: the
+    bracket walk of the text (which names the line) when parsing failed or the data is too deep,
+    the surrogate walk when the text holds a surrogate escape or character. Refusals and their
+    order are those of walking the text first, parsing, then walking the data (tests/kernel/
+    test_exact_json.py keeps that reading as the oracle)."""
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except Exception as exc:  # noqa: BLE001 - re-raised below unless the text is too deep
+        failure: Exception | None = exc
+    else:
+        failure = None
+    if failure is not None:  # outside the handler: a depth refusal carries no parser error as context
+        try:
+            _check_json_depth(text)  # too deep text is refused before (and instead of) any parse error
+            raise failure
+        finally:
+            failure = None  # no cycle through this frame's traceback keeps the text alive
+    deep = _deeper_than_max(data)  # cheaper than counting the text's brackets first
+    if deep:
+        _check_json_depth(text)  # parsed JSON is as deep as its text: this raises, naming the line
+    if deep or _may_hold_surrogate(text):
+        check_text_values(data)
     return data
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+#: A JSON escape of a UTF-16 surrogate (U+D800–U+DFFF): the only way JSON text in ASCII can
+#: put a surrogate into the data (a pair is read as one character; a lone one is refused).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _check_json_depth(text: str) -> None:
@@ -67,18 +91,77 @@ def _check_json_depth(text: str) -> None:
             depth -= 1
 
 
+def _deeper_than_max(data: Any) -> bool:
+    """Parsed JSON nested deeper than :data:`MAX_DEPTH`: a walk of its containers, level by level
+    (json's C parser itself gives up only near the recursion limit, ~1000 levels)."""
+    level = [data] if type(data) is dict or type(data) is list else []
+    for _ in range(MAX_DEPTH):
+        if not level:
+            return False
+        level = [item for container in level for item in (container.values() if type(container) is dict else container)
+                 if type(item) is dict or type(item) is list]
+    return bool(level)
+
+
+def _may_hold_surrogate(text: str) -> bool:
+    """Whether data parsed from ``text`` can hold a surrogate: from an escape, or from a surrogate
+    character in the ``str`` itself (text decoded from UTF-8 holds none, but a caller's may)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return _SURROGATE_ESCAPE.search(text) is not None  # alone: quicker than a '\\u' in text test first
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise InputTextError(f"duplicate key {_shown(key)}: a key may appear once in an object")
-        data[key] = value
+    data = dict(pairs)  # in C; a key seen twice leaves fewer entries than pairs
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InputTextError(f"duplicate key {_shown(key)}: a key may appear once in an object")
+            seen.add(key)
     return data
 
 
 def check_text_values(data: Any) -> None:
     """Refuse a lone surrogate (text that is not Unicode, from a ``\\ud800`` escape) in any key or
-    text value, and nesting deeper than :data:`MAX_DEPTH`, naming the key path. Iterative."""
+    text value, and nesting deeper than :data:`MAX_DEPTH`, naming the key path. Iterative: a
+    quick walk without key paths first, the walk that names the path only when it finds something."""
+    if not _plainly_valid(data):
+        _check_text_values_naming(data)
+
+
+def _plainly_valid(data: Any) -> bool:
+    """No container deeper than :data:`MAX_DEPTH` and every text encodable: one walk, level by
+    level, with the texts encoded in one call at the end."""
+    texts: list[str] = []
+    level = [data]
+    depth = 0
+    while level:
+        below: list[Any] = []
+        for value in level:
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, dict):
+                if depth >= MAX_DEPTH:
+                    return False
+                texts.extend(value)  # the keys (one that is not text fails the join: the slow walk decides)
+                below.extend(value.values())
+            elif isinstance(value, list):
+                if depth >= MAX_DEPTH:
+                    return False
+                below.extend(value)
+        level, depth = below, depth + 1
+    try:
+        "".join(texts).encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return True
+
+
+def _check_text_values_naming(data: Any) -> None:
     stack: list[tuple[Any, str, int]] = [(data, "", 0)]
     while stack:
         value, path, depth = stack.pop()
