@@ -130,6 +130,23 @@ def test_a_unit_lacking_a_field_is_named_by_its_place() -> None:
     assert "'a'" in issues[0].message
 
 
+def test_units_with_the_same_field_names_are_still_seen_each_by_its_own_students() -> None:
+    # The check works out a segment view's names once per set of field names; whether a school
+    # is in a segment's unit set at all still depends on its own students.
+    standard = REGISTRY.get("national.quality-balance@2017")
+    raw = next(iter(generate(standard, 1, 3, seed=7)))
+    fields = {"name": "x", "students.primary": 0, "students.junior": 0, "students.senior": 0}
+    raw["schools"] = [{"id": "a", **fields, "students.senior": 40},  # in neither segment's set
+                      {"id": "b", **fields, "students.junior": 30},  # in qb_junior only
+                      {"id": "c", **fields, "students.senior": 40}]
+    submission = submission_from_data(raw)
+    # qb_junior and qb_primary read ``kind`` for every school: only b is in one of them
+    assert [i.path for i in missing_inputs(submission, standard)] == ["schools[1].kind"]
+    raw["schools"][2]["students.primary"] = 5
+    assert [i.path for i in missing_inputs(submission_from_data(raw), standard)] == ["schools[1].kind",
+                                                                                     "schools[2].kind"]
+
+
 def test_every_invalid_value_is_listed_with_its_line(tmp_path: Path) -> None:
     text = YUANJIANG.read_text("utf-8")
     text = text.replace('"dropout_rate.junior" = "2.59%"', '"dropout_rate.junior" = "lots"')

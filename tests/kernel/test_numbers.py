@@ -30,7 +30,11 @@ def test_non_numbers_are_refused(bad):
 @pytest.mark.parametrize(
     ("value", "text"),
     [(Decimal("3.0"), "3"), (Decimal("100"), "100"), (Decimal("1E+2"), "100"), (Decimal("-0.0"), "0"),
-     (Decimal("0.030"), "0.03"), (7, "7"), (Decimal("1E-7"), "0.0000001")],
+     (Decimal("0.030"), "0.03"), (7, "7"), (Decimal("1E-7"), "0.0000001"),
+     # the fast path (the text as Python writes it) and where it must not be taken: a trailing
+     # zero after the point, more digits than the kernel's 28 (normalize() rounds them)
+     (Decimal("-12.5"), "-12.5"), (Decimal("1.50"), "1.5"), (Decimal("120"), "120"),
+     (Decimal("1234567890123456789012345678.9"), "1234567890123456789012345679")],
 )
 def test_canonical_text(value, text):
     assert canonical(value) == text

@@ -294,7 +294,7 @@ def missing_inputs(submission: Submission, standard: m.Standard) -> list[Issue]:
         if fallback not in data:
             issues += [_missing_county(reads, name, fallback) for name in sorted(inputs) if name not in data]
     units: list[Issue] = []
-    views: dict[tuple[str, int, str | None], set[str] | None] = {}
+    views = _Views()
     for uid in sorted(set(reads.set_required) | set(reads.set_alternatives)):
         names = reads.set_required.get(uid, set())
         unit_set = standard.units[uid]
@@ -303,10 +303,7 @@ def missing_inputs(submission: Submission, standard: m.Standard) -> list[Issue]:
         level = BASE_LEVEL[unit_set.base]
         source = submission.schools if unit_set.base == "schools" else submission.townships
         for unit in source:
-            key = (unit_set.base, unit.index, unit_set.segment)
-            if key not in views:  # several sets see a unit the same way: work each view out once
-                views[key] = _view_names(unit, unit_set.segment)
-            present = views[key]
+            present = views.names(unit_set.base, unit, unit_set.segment)
             if present is None:
                 continue
             for name in sorted(names - present):
@@ -334,17 +331,41 @@ def _excused(reads: Reads, name: str) -> bool:
         r in indicators and indicators[r].assessable_when_inputs_present for r in readers)
 
 
-def _view_names(unit: Unit, segment: str | None) -> set[str] | None:
-    """The names the unit has as a unit set of ``segment`` sees it (None: not in the set), as
-    kernel.segments.segment_view would give them, without computing the view's values."""
-    if segment is None:
-        return set(unit.values)
-    try:
-        if students_by_segment(unit.values)[segment] <= 0:
-            return None
-    except (TypeError, ValueError):
-        return None  # not a count: the evaluation reports it
-    return view_names(unit.values, segment)
+class _Views:
+    """The names each unit has as a unit set of a segment sees it (None: not in the set), as
+    kernel.segments.segment_view would give them, without computing the view's values.
+
+    Each is worked out once per unit and segment (several sets see a unit the same way), its
+    students once per unit, and the names once per set of field names, which most units share
+    (the sets are read, never changed, so units share them)."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, int, str | None], set[str] | None] = {}
+        self.students: dict[tuple[str, int], dict[str, int] | None] = {}
+        self.named: dict[tuple[str | None, tuple[str, ...]], set[str]] = {}
+
+    def names(self, base: str, unit: Unit, segment: str | None) -> set[str] | None:
+        key = (base, unit.index, segment)
+        if key not in self.found:
+            self.found[key] = self.view(base, unit, segment)
+        return self.found[key]
+
+    def view(self, base: str, unit: Unit, segment: str | None) -> set[str] | None:
+        if segment is not None:
+            place = (base, unit.index)
+            if place not in self.students:
+                try:
+                    self.students[place] = students_by_segment(unit.values)
+                except (TypeError, ValueError):
+                    self.students[place] = None  # not a count: the evaluation reports it
+            students = self.students[place]
+            if students is None or students[segment] <= 0:
+                return None
+        key = (segment, tuple(unit.values))
+        found = self.named.get(key)
+        if found is None:
+            found = self.named[key] = set(unit.values) if segment is None else view_names(unit.values, segment)
+        return found
 
 
 def _missing_county(reads: Reads, name: str, fallback: str | None = None) -> Issue:
@@ -389,13 +410,23 @@ def own_input_issues(submission: Submission, standard: m.Standard) -> list[Issue
     """The standard's own inputs (``<jurisdiction>.x``) that it does not declare at that level, or
     whose values do not fit their declaration (as the evaluation's scope checks them)."""
     prefix = standard.jurisdiction + "."
-    places = [("county", "data", submission.data)]
-    places += [("school", f"schools[{u.index}]", u.values) for u in submission.schools]
-    places += [("township", f"townships[{u.index}]", u.values) for u in submission.townships]
+    places: list[tuple[str, str, int | None, Mapping[str, Any]]] = [("county", "data", None, submission.data)]
+    places += [("school", "schools", u.index, u.values) for u in submission.schools]
+    places += [("township", "townships", u.index, u.values) for u in submission.townships]
+    # names that are not the standard's own inputs, or that the vocabulary has, by level: the
+    # same for every unit, so each is decided once and most units are passed over in one test
+    passed: dict[str, set[str]] = {"county": set(), "school": set(), "township": set()}
     issues: list[Issue] = []
-    for level, where, values in places:
+    for level, head, index, values in places:
+        skip = passed[level]
+        if skip.issuperset(values):
+            continue
+        where = head if index is None else f"{head}[{index}]"
         for name, value in values.items():
+            if name in skip:
+                continue
             if not (name.startswith(prefix) or name in standard.inputs) or lookup(level, name) is not None:
+                skip.add(name)
                 continue
             spec = standard.inputs.get(name)
             path = f"{where}.{name}"

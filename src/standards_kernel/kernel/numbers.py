@@ -116,6 +116,14 @@ def canonical(value: Decimal | int) -> str:
     which is what canonical JSON and content hashes need.
     """
     if type(value) is Decimal and value and value.is_finite():  # the common case, first
+        text = str(value)
+        # Already canonical as Python writes it (no exponent, no trailing zero after a point, few
+        # enough digits that normalize() would not round them): no new Decimal to make. The
+        # coefficient's digits are those after any sign and leading zeros, less the point.
+        if "E" not in text and (text[-1] != "0" or "." not in text):
+            digits = text.lstrip("-0.")
+            if len(digits) - ("." in digits) <= KERNEL_CONTEXT.prec:
+                return text
         return format(value.normalize(KERNEL_CONTEXT), "f")
     if isinstance(value, bool):
         raise NumberError(f"cannot serialise the boolean {value} as a number")

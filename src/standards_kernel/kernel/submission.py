@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +29,10 @@ from .formats import canonical_json, load_text, sha256_text
 from .locate import locate_line
 from .numbers import canonical
 from .segments import SEGMENTS
-from .vocabulary import coerce, lookup, suggest
+from .vocabulary import coerce, lookup, plain, suggest, vocabulary
 
+_STUDENT_FIELDS = tuple(f"students.{s}" for s in SEGMENTS)
+_BY_ID = operator.attrgetter("id")
 STAGES = ("self", "municipal_review", "provincial", "national")
 HEADER_KEYS = {
     "county": {"code", "name", "province"},
@@ -120,7 +123,21 @@ class Submission:
 
 
 def _canonical_values(values: Mapping[str, Value]) -> dict[str, Any]:
-    return {k: _canonical_value(v) for k, v in sorted(values.items()) if k != "id"}
+    # On the hash of every submission: names sorted alone (cheaper than sorting the items), and
+    # _canonical_value inlined for the exact types of nearly every value
+    found: dict[str, Any] = {}
+    for name in sorted(values):
+        value = values[name]
+        kind = type(value)
+        if name == "id":
+            continue
+        if kind is str:
+            found[name] = value
+        elif kind is int:
+            found[name] = str(value)
+        else:
+            found[name] = canonical(value) if kind is Decimal else _canonical_value(value)  # type: ignore[arg-type]
+    return found
 
 
 def _canonical_value(value: Value) -> Any:
@@ -181,7 +198,7 @@ def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") 
     known_townships = {u.id for u in townships}
     for school in schools:
         where = f"schools[{school.index}]"
-        if not any(school.values.get(f"students.{s}") for s in SEGMENTS):
+        if not any(school.values.get(name) for name in _STUDENT_FIELDS):
             raise SubmissionError(
                 f"school {school.id!r} has no students",
                 path=f"{where}.students",
@@ -201,8 +218,8 @@ def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") 
         evaluator=evaluation.get("evaluator"),
         standard=evaluation.get("standard"),
         data=data,
-        schools=tuple(sorted(schools, key=lambda u: u.id)),
-        townships=tuple(sorted(townships, key=lambda u: u.id)),
+        schools=tuple(sorted(schools, key=_BY_ID)),
+        townships=tuple(sorted(townships, key=_BY_ID)),
         file=file,
         evidence=evidence,
     )
@@ -323,10 +340,13 @@ def _date(value: Any, where: str) -> dt.date | None:
 #: Types that are never tables: tested first, so that the (slow) ``Mapping`` test runs only for
 #: the rare value of another type.
 _SCALARS = frozenset((str, int, bool, Decimal, float, list, dt.date, dt.datetime, type(None)))
+_TEXT = frozenset((str,))
 
 
 def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
     """Nested tables to dotted names: ``{"students": {"primary": 3}}`` → ``students.primary``."""
+    if not prefix and _SCALARS.issuperset(map(type, table.values())) and _TEXT.issuperset(map(type, table)):
+        return dict(table)  # flat already (as JSON gives a school): the same names, two tests in C
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}"
@@ -345,17 +365,21 @@ def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str,
 
 def _values(table: Mapping[str, Any], level: str, where: str) -> dict[str, Value]:
     values: dict[str, Value] = {}
+    specs = vocabulary()[level]  # exact names first, as lookup() does, without a call per value
     for name, value in flatten(table, where).items():
-        spec = lookup(level, name)
+        spec = specs.get(name)
         if spec is None:
-            if _is_jurisdiction_name(name):
-                # A standard's own input (``yunnan.x``): typed and checked by that standard.
-                values[name] = _untyped(value, f"{where}.{name}")
-                continue
+            spec = lookup(level, name)
+        if spec is not None:
+            found = plain(spec, value)  # the common valid value, before building the error path
+            values[name] = found if found is not None else coerce(spec, value, where=f"{where}.{name}")
+        elif _is_jurisdiction_name(name):
+            # A standard's own input (``yunnan.x``): typed and checked by that standard.
+            values[name] = _untyped(value, f"{where}.{name}")
+        else:
             raise SubmissionError(
                 f"unknown {level}-level field {name!r}", path=f"{where}.{name}", hint=suggest(level, name)
             )
-        values[name] = coerce(spec, value, where=f"{where}.{name}")
     return values
 
 
@@ -366,8 +390,6 @@ def _is_jurisdiction_name(name: str) -> bool:
 @functools.cache
 def _known_heads() -> frozenset[str]:
     """The first parts of every vocabulary name (``students`` of ``students.primary``)."""
-    from .vocabulary import vocabulary
-
     return frozenset(n.split(".", 1)[0] for level in vocabulary().values() for n in level)
 
 
