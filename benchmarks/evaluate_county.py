@@ -10,9 +10,10 @@ time of this process (which other processes disturb far less than the wall clock
 - the floor: benchmarks/baseline_straight_line.py, the same rules written by hand in straight-line
   exact Decimal code, from the parsed JSON of the same county;
 - ``evaluate()``;
-- ``evaluate`` + the canonical JSON document (``decide(...).to_json()``: the full trace, the
-  rectification list and the next-grade plan; what the CLI's ``--format json`` and a record hold);
-- ``evaluate`` + the summary JSON (``--trace summary``: the same without what each unit read).
+- ``evaluate`` + the canonical JSON document (``decide(...).to_json()``: every value and check,
+  the rectification list and the next-grade plan; what the CLI's ``--format json`` and a record
+  hold, format ``evaluation@3``);
+- ``evaluate`` + the full-trace JSON (``--trace full``: the same with what each unit read).
 
 It prints each median and its ratio to the floor's median. ``--per-unit`` evaluates without the
 column path (the per-unit path alone, kernel/columns.py), for comparison. ``--profile`` adds where
@@ -72,9 +73,9 @@ def main() -> None:
         # what writing one county's document costs.
         steps: dict[str, Callable[[], Any]] = {
             "evaluate()": lambda: evaluate(submission, standard),
-            "evaluate + canonical JSON (full trace)": lambda: decide(attrs.evolve(submission), standard).to_json(),
-            "evaluate + summary JSON (--trace summary)":
-                lambda: decide(attrs.evolve(submission), standard).to_json(trace="summary"),
+            "evaluate + canonical JSON (the default trace)": lambda: decide(attrs.evolve(submission), standard).to_json(),
+            "evaluate + full-trace JSON (--trace full)":
+                lambda: decide(attrs.evolve(submission), standard).to_json(trace="full"),
         }
         if floor_here:
             steps = {"floor (hand-written, exact Decimal)": lambda: baseline.evaluate_county(parsed), **steps}

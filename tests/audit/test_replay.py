@@ -235,12 +235,15 @@ def test_rerecord_keeps_the_recorded_content_and_replays(record) -> None:
 # --- records of an earlier result format ------------------------------------------------------
 
 EARLIER = sorted((ROOT / "fixtures" / "records" / "evaluation-1").glob("*.json"))
+EARLIER_2 = sorted((ROOT / "fixtures" / "records" / "evaluation-2").glob("*.json"))
 
 
 def test_there_are_records_of_the_earlier_format() -> None:
     assert len(EARLIER) >= 4
     assert {read_record_file(p).result["format"] for p in EARLIER} == {"standards-kernel/evaluation@1"}
     assert {read_record_file(p).result["format"] for p in GOLDEN} == {FORMAT}
+    assert {read_record_file(p).result["format"] for p in EARLIER_2} == {"standards-kernel/evaluation@2"}
+    assert {p.name for p in EARLIER_2} == {p.name for p in GOLDEN}
 
 
 @pytest.mark.parametrize("path", EARLIER, ids=[p.name for p in EARLIER])
@@ -276,3 +279,73 @@ def test_replay_says_in_words_what_an_earlier_format_left_out(capsys) -> None:
     assert "recorded in the earlier format standards-kernel/evaluation@1: rectification list, next-grade plan, " \
            "the names of the standard's own inputs not compared" in capsys.readouterr().out
     assert main(["replay", str(GOLDEN[0])]) == 0 and "旧格式" not in capsys.readouterr().out
+
+
+# --- records of @2, whose document held the full trace ---------------------------------------
+
+
+@pytest.mark.parametrize("path", EARLIER_2, ids=[p.name for p in EARLIER_2])
+def test_an_at2_record_replays_against_the_full_trace_with_nothing_left_out(path: Path) -> None:
+    old = read_record_file(path)
+    assert any("reads" in unit for ind in old.result["indicators"].values() for unit in ind.get("units", {}).values())
+    outcome = replay(old)
+    assert outcome.identical and outcome.error is None
+    assert outcome.recorded_format == "standards-kernel/evaluation@2" and outcome.not_compared == ()
+    assert outcome.to_dict()["recorded_format"] == "standards-kernel/evaluation@2"
+
+
+def test_an_at2_record_has_each_units_reads_compared() -> None:
+    old = read_record_file(ROOT / "fixtures" / "records" / "evaluation-2" / "national-quality-2017-floor-exact.json")
+    body = json.loads(json.dumps(old.body))
+    iid, ind = next((k, v) for k, v in sorted(body["result"]["indicators"].items())
+                    if any("reads" in u for u in v.get("units", {}).values()))
+    uid, unit = next((k, u) for k, u in sorted(ind["units"].items()) if "reads" in u)
+    name = sorted(unit["reads"])[0]
+    unit["reads"][name] = "12345.6789"
+    changed = replay(make_record(body, old.standard_content, old.created_at))
+    assert not changed.identical
+    assert [d.path for d in changed.differences] == [f"indicators.{iid}.units.{uid}.reads.{name}"]
+
+
+def test_replay_says_an_at2_record_was_compared_with_the_full_trace(capsys) -> None:
+    from standards_kernel.interfaces.cli import main
+
+    path = ROOT / "fixtures" / "records" / "evaluation-2" / "yunnan-yuanjiang-2009.json"
+    assert main(["replay", str(path)]) == 0
+    assert "记录为旧格式 standards-kernel/evaluation@2（含每个单位读取的数据）：已与完整追踪逐字节比较" in capsys.readouterr().out
+    assert main(["replay", str(path), "--lang", "en"]) == 0
+    assert "recorded in the earlier format standards-kernel/evaluation@2 (with what each unit read): compared with " \
+           "the full trace, byte for byte" in capsys.readouterr().out
+
+
+def test_the_canonical_result_leaves_out_each_units_reads_and_the_full_trace_adds_them(record) -> None:
+    from standards_kernel.audit.decision import analysed, summary_view
+    from standards_kernel.audit.replay import reevaluate
+
+    decision = analysed(reevaluate(record, default_registry().functions))
+    summary, full = decision.document(), decision.document(trace="full")
+    assert "trace" not in summary and full["trace"] == "full"
+    assert not any("reads" in u for ind in summary["indicators"].values() for u in ind.get("units", {}).values())
+    assert any("reads" in u for ind in full["indicators"].values() for u in ind.get("units", {}).values())
+    assert summary_view(full) == summary
+    assert record.result == summary  # what a record keeps is the canonical (summary) document
+
+
+def test_replay_gives_the_full_trace_of_a_record_back(tmp_path: Path, capsys) -> None:
+    from standards_kernel.audit.decision import summary_view
+    from standards_kernel.interfaces.cli import main
+
+    path = ROOT / "fixtures" / "records" / "national-quality-2017-floor-exact.json"
+    record = read_record_file(path)
+    out = tmp_path / "full.json"
+    assert main(["replay", str(path), "--trace", "full", "--out", str(out)]) == 0
+    full = json.loads(out.read_text("utf-8"))
+    assert full["trace"] == "full" and summary_view(full) == record.result
+    units = [u for ind in full["indicators"].values() for u in ind.get("units", {}).values()]
+    assert sum("reads" in u for u in units) > 40
+    # the @2 record of the same county held that full trace itself: the same reads, byte for byte
+    at2 = read_record_file(ROOT / "fixtures" / "records" / "evaluation-2" / path.name)
+    assert {k: v for k, v in full.items() if k not in ("trace", "format", "kernel_version")} == \
+        {k: v for k, v in at2.result.items() if k not in ("format", "kernel_version")}
+    assert main(["replay", str(path), "--trace", "full"]) == 2
+    assert "--trace full names what --out writes" in capsys.readouterr().err

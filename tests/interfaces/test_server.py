@@ -466,7 +466,7 @@ def test_the_documented_result_is_the_result(server: Server, openapi: dict[str, 
     result = server.client.post("/v1/evaluations", content=submission_json(YUANJIANG)).json()
     schema = openapi["components"]["schemas"]["EvaluationResult"]
     # every key documented; `inputs` only for a standard with inputs of its own (Yunnan has none)
-    assert set(schema["properties"]) - {"inputs", "sensitivity"} == set(result)  # sensitivity: only when asked
+    assert set(schema["properties"]) - {"inputs", "sensitivity", "trace"} == set(result)  # only when asked
     assert set(schema["required"]) <= set(result) and "inputs" not in schema["required"]
 
 
@@ -533,3 +533,21 @@ def test_sensitivity_on_request_and_kept_by_the_record(server: Server) -> None:
     assert recorded.status_code == 201 and "sensitivity" in recorded.json()["result"]
     replayed = server.client.post(f"/v1/records/{recorded.json()['decision_id']}/replay")
     assert replayed.status_code == 200 and replayed.json()["identical"] is True
+
+
+def test_the_full_trace_on_request_while_the_record_keeps_the_canonical_result(server: Server) -> None:
+    county = submission_json(COUNTIES / "national" / "quality-2017-floor-exact.toml")
+    plain = server.client.post("/v1/evaluations", content=county)
+    full = server.client.post("/v1/evaluations?trace=full", content=county)
+    assert plain.status_code == full.status_code == 200
+    assert "trace" not in plain.json() and full.json()["trace"] == "full"
+    assert not any("reads" in u for i in plain.json()["indicators"].values() for u in i.get("units", {}).values())
+    assert any("reads" in u for i in full.json()["indicators"].values() for u in i.get("units", {}).values())
+    assert len(full.content) > len(plain.content)
+    recorded = server.client.post("/v1/evaluations?trace=full&record=true", content=county,
+                                  headers={"Content-Type": "application/json"})
+    assert recorded.status_code == 201 and recorded.json()["result"] == full.json()
+    stored = server.client.get(f"/v1/records/{recorded.json()['decision_id']}").json()
+    assert stored["body"]["result"] == plain.json()  # the record keeps the canonical result
+    wrong = server.client.post("/v1/evaluations?trace=everything", content=county)
+    assert wrong.status_code == 400 and "trace" in wrong.text

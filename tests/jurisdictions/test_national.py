@@ -126,7 +126,7 @@ def test_nine_year_and_complete_middle_schools_are_split_by_the_national_weights
     assert n1_primary["equipment_value_yuan"] == 900000 and n1_junior["computers"] == 55
     assert n1_primary["teachers"] == 27 and n1_junior["teachers"] == 40  # per segment, not split
     # The trace shows the split values each per-school indicator read.
-    trace = to_canonical(result)["indicators"]
+    trace = to_canonical(result, trace="full")["indicators"]  # the full trace: what each unit read
     assert trace["primary_books_per_student"]["units"]["N1"] == {"reads": {"books": "11700", "students": "450"}, "value": "26"}
     assert trace["junior_books_per_student"]["units"]["N1"]["reads"]["books"] == "14300"
     assert trace["junior_books_per_student"]["units"]["C1"]["value"] == "50"

@@ -164,9 +164,9 @@ def test_a_filter_looks_right_of_or_only_where_the_left_does_not_decide(tmp_path
 
 
 def test_the_summary_view_drops_only_what_each_unit_read(synthetic_standard: Any, county: dict[str, Any]) -> None:
-    document = decide(submission_from_data(county), synthetic_standard).document()
+    document = decide(submission_from_data(county), synthetic_standard).document(trace="full")
     summary = summary_view(document)
-    assert summary["trace"] == "summary" and "trace" not in document
+    assert document["trace"] == "full" and "trace" not in summary
     for iid, data in document["indicators"].items():
         if "units" not in data:
             assert summary["indicators"][iid] == data
@@ -174,12 +174,12 @@ def test_the_summary_view_drops_only_what_each_unit_read(synthetic_standard: Any
         for uid, unit in data["units"].items():
             assert {k: v for k, v in unit.items() if k != "reads"} == summary["indicators"][iid]["units"][uid]
     assert any("reads" in u for d in document["indicators"].values() for u in d.get("units", {}).values())
-    assert {k: v for k, v in summary.items() if k not in ("indicators", "trace")} == \
-        {k: v for k, v in document.items() if k != "indicators"}
+    assert {k: v for k, v in summary.items() if k != "indicators"} == \
+        {k: v for k, v in document.items() if k not in ("indicators", "trace")}
     decision = decide(submission_from_data(county), synthetic_standard)
-    assert decision.document(trace="summary") == summary  # built without the reads: the same view
+    assert decision.document() == decision.document(trace="summary") == summary  # built without the reads
     with per_unit_only():
-        assert decide(submission_from_data(county), synthetic_standard).document(trace="summary") == summary
+        assert decide(submission_from_data(county), synthetic_standard).document() == summary
     with pytest.raises(ValueError):
         decision.document(trace="everything")
 
@@ -193,19 +193,21 @@ def test_the_submission_hash_is_kept_and_a_changed_copy_gets_its_own(county: dic
     assert submission_from_data(county).sha256 == first
 
 
-def test_the_command_prints_the_summary_on_request_and_the_canonical_document_by_default(capsys: Any) -> None:
+def test_the_command_prints_the_canonical_document_by_default_and_the_full_trace_on_request(capsys: Any) -> None:
     from standards_kernel.interfaces.cli.main import main
 
     path = ROOT / "fixtures" / "counties" / "national" / "quality-2017-floor-exact.toml"
     assert main(["evaluate", str(path), "--format", "json"]) == 0
-    full = capsys.readouterr().out
+    canonical = capsys.readouterr().out
     assert main(["evaluate", str(path), "--format", "json", "--trace", "summary"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    assert capsys.readouterr().out == canonical
+    assert main(["evaluate", str(path), "--format", "json", "--trace", "full"]) == 0
+    full = json.loads(capsys.readouterr().out)
     submission = read_submission(path)
     assert submission.standard is not None
     decision = decide(submission, default_registry().resolve(submission.standard, submission.as_of))
-    assert full == decision.to_json() + "\n"
-    assert summary == summary_view(json.loads(full))
+    assert canonical == decision.to_json() + "\n"
+    assert full["trace"] == "full" and summary_view(full) == json.loads(canonical)
 
 
 def test_importing_the_package_loads_no_feature_until_a_name_is_used() -> None:

@@ -19,21 +19,32 @@ import attrs
 from ..analysis.gaps import Gap, analyse, gaps_to_data
 from ..analysis.plan import NextGrade, next_grade, plan_to_data
 from ..kernel.evaluate import Evaluation, evaluate
-from ..kernel.formats import canonical_json
 from ..kernel.model import Standard
 from ..kernel.numbers import KERNEL_CONTEXT
-from ..kernel.result import result_data
+from ..kernel.result import result_data, result_json
 from ..kernel.submission import Submission
 
 #: The tag of the canonical document. A change to its bytes for the same input bumps it, and
 #: records of older formats stay replayable (docs/audit.md).
-FORMAT = "standards-kernel/evaluation@2"
+FORMAT = "standards-kernel/evaluation@3"
 #: Earlier result formats a replay still compares, and the sections whose meaning changed since
 #: (compared no more: a record keeps what its kernel said; replay says what it left out).
 #: @1 → @2: the rectification list moves only levers, states fixed inputs as context and marks gaps
 #: no lever closes (gaps); the next-grade search chooses the fewest repairs (next_grade).
 #: @2 also names a standard's own inputs (inputs), a section @1 did not hold.
-EARLIER_FORMATS: dict[str, tuple[str, ...]] = {"standards-kernel/evaluation@1": ("gaps", "next_grade", "inputs")}
+#: @2 → @3: the canonical document no longer holds what each unit read (docs/trace.md); nothing
+#: else changed, so an @2 record is compared in full with the full trace.
+EARLIER_FORMATS: dict[str, tuple[str, ...]] = {
+    "standards-kernel/evaluation@1": ("gaps", "next_grade", "inputs"),
+    "standards-kernel/evaluation@2": (),
+}
+#: Formats whose canonical document held each unit's reads (the full trace): a replay of such a
+#: record compares it with the full trace of today's kernel.
+FULL_TRACE_FORMATS = frozenset({"standards-kernel/evaluation@1", "standards-kernel/evaluation@2"})
+#: What ``trace=`` may ask for: ``summary``, the canonical document (every value, check, limit,
+#: note and point, without what each unit read), or ``full``, the same with each unit's reads and
+#: ``"trace": "full"`` (never recorded; replay gives it back for a record).
+TRACES = ("summary", "full")
 
 
 @attrs.frozen
@@ -49,44 +60,58 @@ class Decision:
     def grade(self) -> str:
         return self.evaluation.grade
 
-    def document(self, *, trace: str = "full") -> dict[str, Any]:
+    def document(self, *, trace: str = "summary") -> dict[str, Any]:
         """The canonical document as plain JSON data (decimals as canonical strings); with
-        ``trace="summary"`` the summary view of :func:`summary_view`, built without the reads."""
-        if trace not in ("full", "summary"):
-            raise ValueError(f"trace is 'full' or 'summary', not {trace!r}")
-        summary = {"trace": "summary"} if trace == "summary" else {}
+        ``trace="full"`` each unit's reads too, marked ``"trace": "full"`` (docs/trace.md)."""
+        full = _trace(trace)
         with decimal.localcontext(KERNEL_CONTEXT):  # the caller's decimal context must not change a digit
-            return {
-                "format": FORMAT,
-                **result_data(self.evaluation, unit_reads=not summary),
-                **summary,
-                "gaps": gaps_to_data(self.gaps),
-                "next_grade": plan_to_data(self.next_grade),
-                **({"sensitivity": self.sensitivity} if self.sensitivity is not None else {}),
-            }
+            return {**result_data(self.evaluation, unit_reads=full), **self._analysis(full)}
 
-    def to_json(self, *, trace: str = "full") -> str:
-        """Canonical JSON text (one line, sorted keys): same input, same bytes. ``trace="summary"``
-        gives the shorter view of :func:`summary_view` instead (not the canonical document)."""
-        return canonical_json(self.document(trace=trace))
+    def to_json(self, *, trace: str = "summary") -> str:
+        """Canonical JSON text (one line, sorted keys): same input, same bytes. Written as text
+        (:func:`~standards_kernel.kernel.result.result_json`): the bytes of
+        ``canonical_json(self.document(trace=trace))`` without a dict per unit."""
+        return "".join(self.json_parts(trace=trace))
+
+    def json_parts(self, *, trace: str = "summary") -> list[str]:
+        """:meth:`to_json` in pieces, in order: for writers that encode and write them one by one
+        rather than hold a large county's result twice (the batch's results lines)."""
+        full = _trace(trace)
+        with decimal.localcontext(KERNEL_CONTEXT):  # the caller's decimal context must not change a digit
+            return result_json(self.evaluation, unit_reads=full, extra=self._analysis(full))
+
+    def _analysis(self, full: bool) -> dict[str, Any]:
+        """The document's keys beyond the kernel's evaluation (its format tag and the analysis)."""
+        return {
+            "format": FORMAT,
+            **({"trace": "full"} if full else {}),
+            "gaps": gaps_to_data(self.gaps),
+            "next_grade": plan_to_data(self.next_grade),
+            **({"sensitivity": self.sensitivity} if self.sensitivity is not None else {}),
+        }
 
     def __repr__(self) -> str:
         ev = self.evaluation
         return f"<Decision {ev.standard.key} {ev.submission.county.get('name', '')} grade={ev.grade}>"
 
 
-def summary_view(document: dict[str, Any]) -> dict[str, Any]:
-    """The document without what each unit read (per-unit ``reads``), marked ``"trace": "summary"``.
+def _trace(trace: str) -> bool:
+    """Whether ``trace`` asks for the full trace (each unit's reads)."""
+    if trace not in TRACES:
+        raise ValueError(f"trace is 'summary' or 'full', not {trace!r}")
+    return trace == "full"
 
-    Every value, check, note, point and decision stays; a unit's reads come back in full from
-    :meth:`Decision.document`, or from a record by replay (docs/trace.md). Never recorded."""
+
+def summary_view(document: dict[str, Any]) -> dict[str, Any]:
+    """A full-trace document (``trace="full"``, or the result of an ``@1``/``@2`` record) without
+    what each unit read and without the ``trace`` mark: the canonical ``summary`` shape."""
     indicators = {}
     for iid, data in document["indicators"].items():
         if "units" in data:
             units = {uid: {k: v for k, v in unit.items() if k != "reads"} for uid, unit in data["units"].items()}
             data = {**data, "units": units}
         indicators[iid] = data
-    return {**document, "indicators": indicators, "trace": "summary"}
+    return {**{k: v for k, v in document.items() if k != "trace"}, "indicators": indicators}
 
 
 def decide(submission: Submission, standard: Standard, as_of: dt.date | None = None) -> Decision:
@@ -114,11 +139,12 @@ def with_sensitivity(decision: Decision) -> Decision:
         return attrs.evolve(decision, sensitivity=sensitivity_to_data(sensitivity(decision.evaluation)))
 
 
-def to_canonical(evaluation: Evaluation, *, sensitivity: bool = False) -> dict[str, Any]:
+def to_canonical(evaluation: Evaluation, *, sensitivity: bool = False, trace: str = "summary") -> dict[str, Any]:
     """The canonical document of an evaluation (see :meth:`Decision.document`); ``sensitivity``:
-    with the section a record made with ``--sensitivity`` keeps."""
+    with the section a record made with ``--sensitivity`` keeps; ``trace="full"``: with each
+    unit's reads."""
     decision = analysed(evaluation)
-    return (with_sensitivity(decision) if sensitivity else decision).document()
+    return (with_sensitivity(decision) if sensitivity else decision).document(trace=trace)
 
 
 def to_json(evaluation: Evaluation) -> str:

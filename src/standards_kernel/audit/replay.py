@@ -23,7 +23,7 @@ from ..kernel.evaluate import Evaluation, evaluate
 from ..kernel.formats import canonical_json
 from ..kernel.loader import build_standard
 from .records import EvaluationRecord, RecordError, check_record, record_evaluation
-from .decision import EARLIER_FORMATS, FORMAT, to_canonical
+from .decision import EARLIER_FORMATS, FORMAT, FULL_TRACE_FORMATS, analysed, summary_view, with_sensitivity
 from ..kernel.submission import submission_from_data
 
 
@@ -96,11 +96,14 @@ class ReplayOutcome:
         return data
 
 
-def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = None) -> ReplayOutcome:
+def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = None,
+           trace: str = "summary") -> ReplayOutcome:
     """Re-evaluate ``record`` with its own standard content and compare the results.
 
     A record that does not match its own hashes raises :class:`RecordError` (nothing to replay);
-    a record that no longer evaluates gives an outcome with ``error`` set, not identical.
+    a record that no longer evaluates gives an outcome with ``error`` set, not identical. The
+    outcome's ``replayed`` is the replayed document; with ``trace="full"``, its full trace (what
+    each unit read, docs/trace.md), whatever the record holds.
     """
     problems = check_record(record)
     if problems:
@@ -120,13 +123,22 @@ def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = No
     )
     try:
         # a record made with --sensitivity keeps that section: it is computed again to be compared
-        replayed = to_canonical(reevaluate(record, functions), sensitivity="sensitivity" in recorded)
+        decision = analysed(reevaluate(record, functions))
+        if "sensitivity" in recorded:  # a record made with --sensitivity: the section is computed again
+            decision = with_sensitivity(decision)
+        replayed = decision.document(trace=trace)
     except KernelError as error:
         missing = sorted(set(record.body.get("functions", ())) - set(functions))
         hint = f" (the record was made with plugin functions {', '.join(missing)}, not installed now)" if missing else ""
         return ReplayOutcome(**common, identical=False, error=f"{error}{hint}")
-    comparable = {**replayed, "kernel_version": recorded.get("kernel_version")}
     recorded_format = str(recorded.get("format"))
+    if recorded_format in FULL_TRACE_FORMATS:
+        # Its document held each unit's reads: compare it with today's full trace, every byte.
+        full = replayed if trace == "full" else decision.document(trace="full")
+        comparable = {k: v for k, v in full.items() if k != "trace"}
+    else:
+        comparable = summary_view(replayed) if trace == "full" else dict(replayed)
+    comparable["kernel_version"] = recorded.get("kernel_version")
     skipped: tuple[str, ...] = ()
     if recorded_format != FORMAT and recorded_format in EARLIER_FORMATS:
         # A record made in an earlier format: every value that format holds is compared, except the

@@ -20,9 +20,11 @@ from typing import Any, Iterable, Mapping
 
 import attrs
 
+from ..audit.decision import Decision
 from ..errors import KernelError
 from ..intake.sources import BatchError, Item
 from ..kernel.formats import canonical_json, exact_json
+from ..kernel.numbers import canonical
 
 
 @attrs.frozen
@@ -68,6 +70,22 @@ def info_from_result(label: str, result: Mapping[str, Any]) -> CountyInfo:
     )
 
 
+def info_from_decision(label: str, decision: Decision) -> CountyInfo:
+    """What :func:`info_from_result` reads from the decision's document, read from the decision
+    itself (the batch writes the document as text and never builds it as data)."""
+    ev = decision.evaluation
+    failed = {rid: r for rid, r in ev.rules.items() if r.failed}
+    return CountyInfo(
+        True, label, code=str(ev.submission.county.get("code", "")), name=str(ev.submission.county.get("name", "")),
+        standard=f"{ev.standard.id}@{ev.standard.edition}", grade=ev.grade, score=canonical(ev.score),
+        grades=tuple(g.id for g in ev.standard.grades),
+        vetoes=tuple(sorted(rid for rid, r in failed.items() if r.rule.kind == "veto")),
+        gates=tuple(sorted(rid for rid, r in failed.items() if r.rule.kind == "gate")),
+        labels={rid: _label({"zh": r.rule.label.zh, "en": r.rule.label.en}) for rid, r in failed.items()
+                if r.rule.kind in ("veto", "gate")},
+    )
+
+
 def _label(label: Any) -> str:
     if isinstance(label, Mapping):
         zh, en = label.get("zh", ""), label.get("en", "")
@@ -82,19 +100,24 @@ def render_error(error: Mapping[str, Any]) -> str:
     return rendered.render()
 
 
-def ok_line(item: Item, result_text: str, decision_id: str | None) -> str:
+def ok_line(item: Item, result: str | Iterable[str], decision_id: str | None) -> bytes:
+    """The results line of a scored input, UTF-8: ``result`` is the result's text, or its pieces
+    (``Decision.json_parts``), each encoded as it comes, so that a large county's result is not
+    held as one more whole string."""
     head: dict[str, Any] = {"index": item.index, "input": item.label, "input_sha256": item.sha256, "ok": True}
     if decision_id:
         head["decision_id"] = decision_id
     # Every key sorts before "result": the line is canonical JSON ending with the result's bytes.
-    return canonical_json(head)[:-1] + ',"result":' + result_text + "}"
+    pieces = [result] if isinstance(result, str) else result
+    return b"".join([(canonical_json(head)[:-1] + ',"result":').encode("utf-8"),
+                     *(piece.encode("utf-8") for piece in pieces), b"}"])
 
 
-def error_line(item: Item, error: Mapping[str, Any], county: Mapping[str, str]) -> str:
+def error_line(item: Item, error: Mapping[str, Any], county: Mapping[str, str]) -> bytes:
     line = {"error": dict(error), "index": item.index, "input": item.label, "input_sha256": item.sha256, "ok": False}
     if county:
         line["county"] = dict(county)
-    return canonical_json(line)
+    return canonical_json(line).encode("utf-8")
 
 
 @attrs.frozen
@@ -162,9 +185,10 @@ class ResultsFile:
             self.stream.truncate(end)
             os.fsync(self.stream.fileno())
 
-    def write(self, lines: Iterable[str]) -> None:
-        for line in lines:
-            self.stream.write(line.encode("utf-8") + b"\n")
+    def write(self, lines: Iterable[bytes]) -> None:
+        for line in lines:  # UTF-8 already (ok_line, error_line)
+            self.stream.write(line)
+            self.stream.write(b"\n")
             self.stream.flush()
         os.fsync(self.stream.fileno())
 

@@ -22,11 +22,11 @@ import attrs
 from ..audit.decision import decide
 from ..errors import KernelError, SubmissionError
 from ..intake.sources import Item
-from ..kernel.formats import canonical_json, exact_json, load_text
+from ..kernel.formats import exact_json, load_text
 from ..kernel.locate import locate_line
 from ..kernel.model import Standard
 from ..kernel.submission import submission_from_data
-from .results import CountyInfo, error_line, info_from_result, ok_line, render_error
+from .results import CountyInfo, error_line, info_from_decision, ok_line, render_error
 
 
 @attrs.frozen
@@ -44,7 +44,7 @@ class Outcome:
     """One evaluated item: its results line, and the facts the summary tallies."""
 
     index: int
-    line: str
+    line: bytes  # UTF-8, without its newline
     seconds: float
     info: CountyInfo
 
@@ -115,20 +115,22 @@ class Evaluator:
                             error=SubmissionError)
             county = _county_of(raw) or county
             submission = submission_from_data(raw, file=item.file)
+            del raw  # the submission holds what it needs: a large county is not held twice
             as_of = self.config.as_of or submission.as_of
             ref = self.config.standard or submission.standard
             if not ref:
                 raise KernelError("no standard given", hint="give --standard, or evaluation.standard in the submission")
             decision = decide(submission, self.standard(ref, as_of, from_submission=not self.config.standard), as_of)
-            result = decision.document()
+            parts = decision.json_parts()
             decision_id = None
             if self.config.record:
                 from ..audit.records import record_evaluation
 
                 record = record_evaluation(decision, requested=requested_name(ref))
                 decision_id = record.decision_id
-            line = ok_line(item, canonical_json(result), decision_id)
-            info = info_from_result(item.label, result)
+            line = ok_line(item, parts, decision_id)
+            del parts
+            info = info_from_decision(item.label, decision)
             return Outcome(item.index, line, time.perf_counter() - start, info), record
         except KernelError as error:
             return self._failed(item, self.locate(error, item).to_dict(), start, county), None

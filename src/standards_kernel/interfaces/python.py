@@ -260,14 +260,14 @@ class Assessment:
 
         return evaluation_html(self.decision, lang=_lang(lang))
 
-    def to_json(self, *, trace: str = "full") -> str:
-        """The canonical decision document as JSON text: same input, same bytes (``trace="summary"``:
-        without what each unit read)."""
+    def to_json(self, *, trace: str = "summary") -> str:
+        """The canonical decision document as JSON text: same input, same bytes (``trace="full"``:
+        with what each unit read, docs/trace.md)."""
         return self.decision.to_json(trace=trace)
 
-    def document(self) -> dict[str, Any]:
+    def document(self, *, trace: str = "summary") -> dict[str, Any]:
         """The canonical decision document as plain data (decimals as canonical strings)."""
-        return self.decision.document()
+        return self.decision.document(trace=trace)
 
     def __repr__(self) -> str:
         return (f"<Assessment {self.county} {self.standard} grade={self.grade} "

@@ -227,6 +227,7 @@ LISTING_WORDS: dict[str, dict[str, str]] = {
         "n_gates": "必备条件：{names}", "n_vetoes": "否决项：{names}", "grades": "等级（由高到低）：{names}",
         "statuses": "参数按依据状态（每个参数按其最不确定的取值计）：{counts}",
         "value_statuses": "各时段取值按依据状态：{counts}",
+        "earlier_format_full": "记录为旧格式 {format}（含每个单位读取的数据）：已与完整追踪逐字节比较",
         "earlier_format": "记录为旧格式 {format}：{sections}未比较（其含义在此后的格式中已改变，记录保留当时内核的结论）",
         "skipped_gaps": "整改清单", "skipped_next_grade": "升级方案", "skipped_inputs": "标准自设输入的名称",
         "assumed": "假定参数（{n} 个；依赖它们的结果会注明）：{names}", "none": "无",
@@ -250,6 +251,8 @@ LISTING_WORDS: dict[str, dict[str, str]] = {
         "n_gates": "gates: {names}", "n_vetoes": "vetoes: {names}", "grades": "grades (best first): {names}",
         "statuses": "parameters by status (each under its least certain value): {counts}",
         "value_statuses": "dated values by status: {counts}",
+        "earlier_format_full": "recorded in the earlier format {format} (with what each unit read): compared "
+                               "with the full trace, byte for byte",
         "earlier_format": "recorded in the earlier format {format}: {sections} not compared (their meaning "
                           "changed since; the record keeps what its kernel said)",
         "skipped_gaps": "rectification list", "skipped_next_grade": "next-grade plan",

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..audit.ledger import Entry as LedgerEntry
+from ..audit.decision import FORMAT
 from ..audit.replay import ABSENT, SECTIONS, Difference, RecordDiff, ReplayOutcome, split_path
 from ..kernel import model as m
 from ..kernel.formats import canonical_json
@@ -148,6 +149,8 @@ def render_replay(outcome: ReplayOutcome, result: Mapping[str, Any], lang: str =
     if outcome.not_compared:  # a record of an earlier result format: say what was left out, and why
         sections = ("、" if lang == "zh" else ", ").join(w.get("skipped_" + s, s) for s in outcome.not_compared)
         about += "\n  " + w["earlier_format"].format(format=outcome.recorded_format, sections=sections)
+    elif outcome.recorded_format != FORMAT:  # an earlier format compared in full (its full trace)
+        about += "\n  " + w["earlier_format_full"].format(format=outcome.recorded_format)
     if outcome.identical:
         return [w["identical"].format(id=outcome.decision_id), "  " + about]
     if outcome.error:

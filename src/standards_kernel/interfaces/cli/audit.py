@@ -20,6 +20,7 @@ from typing import Any, Callable
 import attrs
 
 from .options import add_language, date_arg, language
+from ...errors import KernelError
 from ...kernel.formats import canonical_json, printable
 from ...audit.decision import Decision
 from ...audit.ledger import ENV_LEDGER, Entry, Ledger, LedgerError, default_ledger_path, ledger_target, shown
@@ -85,6 +86,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     run.add_argument("record", help="decision id (looked up in the ledger) or a record file (.json)")
     run.add_argument("--ledger", metavar="LEDGER", help=LEDGER_HELP)
     run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("--out", metavar="FILE", help="also write the replayed result (canonical JSON) to FILE")
+    run.add_argument("--trace", choices=("summary", "full"), default="summary",
+                     help="with --out: full writes the full trace, what each unit read too (docs/trace.md)")
     add_language(run)
     run.set_defaults(handler=cmd_replay)
 
@@ -328,7 +332,13 @@ def load_record(ref: str, args: argparse.Namespace) -> EvaluationRecord:
 @_reading
 def cmd_replay(args: argparse.Namespace) -> int:
     record = load_record(args.record, args)
-    outcome = replay(record)
+    if args.trace == "full" and not args.out:
+        raise KernelError("--trace full names what --out writes", hint="add --out FILE")
+    outcome = replay(record, trace=args.trace)
+    if args.out and outcome.replayed is not None:
+        from .report import write_output
+
+        write_output(args.out, canonical_json(outcome.replayed) + "\n")
     if args.format == "json":
         print(canonical_json(outcome.to_dict()))
         return 0 if outcome.identical else 1

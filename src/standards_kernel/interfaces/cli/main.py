@@ -56,9 +56,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("text", "json", "html"), default="text",
                      help="html: one self-contained, printable page with charts and the rectification list")
     run.add_argument("--lang", choices=("zh", "en"), default="zh")
-    run.add_argument("--trace", choices=("full", "summary"), default="full",
-                     help="json: full (the canonical document, what a record keeps) or summary (without what "
-                     "each unit read; docs/trace.md)")
+    run.add_argument("--trace", choices=("summary", "full"), default="summary",
+                     help="json: summary (the canonical document, what a record keeps) or full (the same with "
+                     "what each unit read; docs/trace.md)")
     run.add_argument("--out", metavar="FILE", help="write the report to FILE instead of standard output")
     run.add_argument("--record", action="store_true",
                      help="append the evaluation to the ledger and print its decision_id (docs/audit.md)")

@@ -184,7 +184,7 @@ class EvaluationResult:
     parameters; their values are typed in the OpenAPI document by :func:`result_schemas`.
     """
 
-    format: Literal["standards-kernel/evaluation@2"]
+    format: Literal["standards-kernel/evaluation@3"]
     kernel_version: str
     input_sha256: str
     standard: StandardRef
@@ -208,6 +208,7 @@ class EvaluationResult:
     next_grade: dict[str, Any]
     inputs: dict[str, dict[str, Any]] | None = None
     sensitivity: dict[str, Any] | None = None  # only with ?sensitivity=true
+    trace: Literal["full"] | None = None  # only with ?trace=full (then each unit's reads too)
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Literal
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import HTTPException
@@ -151,12 +151,16 @@ async def evaluate_one(
     sensitivity: bool = Parameter(default=False, description="add the `sensitivity` section: where the grade, a "
                                   "gate or a veto flips if an assumed or reconstructed parameter were wrong "
                                   "(a record keeps it; replay computes it again)"),
+    trace: Literal["summary", "full"] = Parameter(default="summary", description="`full`: the result also holds "
+                                                  "what each unit read (`reads`) and `\"trace\": \"full\"`; the "
+                                                  "canonical result, which a record keeps, is `summary` "
+                                                  "(docs/trace.md)"),
 ) -> Response[models.EvaluationResult]:
     svc = service(request)
     body = await request.body()
     # Parsing and scoring are CPU work: off the event loop, in one turn of the worker's thread (offload.py).
     scored = await off_loop(lambda: svc.score(parse_json(body), standard=standard, as_of=as_of,
-                                              sensitivity=sensitivity))
+                                              sensitivity=sensitivity, trace=trace))
     headers = evaluation_headers(scored)
     if not record:
         return json_response(scored.text, headers=headers)

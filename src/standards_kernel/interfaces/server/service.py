@@ -141,7 +141,7 @@ class Service:
             raise _with_index(problem, index) from None
 
     def score(self, data: Any, *, standard: str | None, as_of: dt.date | None, index: int | None = None,
-              sensitivity: bool = False) -> Scored:
+              sensitivity: bool = False, trace: str = "summary") -> Scored:
         """Score one submission (parsed JSON data), as ``standards-kernel evaluate`` does: every
         missing or invalid input is answered in one problem before anything is evaluated."""
         submission, issues = self.submission(data, index=index)
@@ -166,7 +166,7 @@ class Service:
             decision = decide(submission, chosen, as_of=date)  # the one road, as the CLI and batch take it
             if sensitivity:  # as evaluate --sensitivity: a section the record keeps and replay recomputes
                 decision = with_sensitivity(decision)
-            return Scored(chosen, decision, decision.to_json(), *self.provenance(chosen))
+            return Scored(chosen, decision, decision.to_json(trace=trace), *self.provenance(chosen))
         except KernelError as error:
             raise _with_index(kernel_problem(error), index) from None
         except (ArithmeticError, RecursionError) as error:
