@@ -6,7 +6,7 @@ import decimal
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from standards_kernel.errors import NumberError
@@ -79,3 +79,15 @@ def test_an_exponent_beyond_decimal_range_is_a_clear_error(fmt):
     text = "[data]\nsatisfaction_rate = 1E+9999999999999999999\n" if fmt == "toml" else '{"data": {"satisfaction_rate": 1E+9999999999999999999}}'
     with pytest.raises(SubmissionError, match="outside|finite"):
         parse_submission(text, fmt=fmt)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.builds(lambda sign, digits, exponent: Decimal((sign, tuple(digits), exponent)),
+              st.integers(0, 1), st.lists(st.integers(0, 9), min_size=1, max_size=34), st.integers(-40, 10))),
+    max_size=30))
+def test_canonical_texts_of_a_column_are_each_values_canonical_text(values: list[Decimal]) -> None:
+    from standards_kernel.kernel.numbers import canonical_texts
+
+    assert canonical_texts(values) == [canonical(v) for v in values]

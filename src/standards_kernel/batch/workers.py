@@ -63,6 +63,7 @@ class Evaluator:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._standards: dict[tuple[str, dt.date | None, bool], Standard] = {}
+        self._paths: dict[str, bool] = {}  # is_path by reference: one stat per reference, not per county
         self._ledger: Any = None
 
     def close(self) -> None:
@@ -75,7 +76,10 @@ class Evaluator:
         if from_submission:
             key: tuple[str, dt.date | None, bool] = (ref, as_of, True)
         else:  # a file is the same standard on every date
-            key = (ref, None if is_path(ref) else as_of, False)
+            path = self._paths.get(ref)
+            if path is None:
+                path = self._paths[ref] = is_path(ref)
+            key = (ref, None if path else as_of, False)
         if key not in self._standards:
             from ..kernel.registry import default_registry
 

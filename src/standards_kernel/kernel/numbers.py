@@ -12,7 +12,7 @@ import decimal
 import operator
 import re
 from decimal import Decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final, TypeGuard, cast
 
 from ..errors import NumberError
@@ -109,22 +109,29 @@ def is_number(value: object) -> TypeGuard[Decimal | int]:
     return kind is Decimal or kind is int or (kind is not bool and isinstance(value, (Decimal, int)))
 
 
+_NON_ZERO_DIGITS: Final = frozenset("123456789")
+_PRECISION: Final = KERNEL_CONTEXT.prec
+
+
 def canonical(value: Decimal | int) -> str:
     """The canonical text of a number: no exponent, no trailing zeros, no negative zero.
 
     Equal values give equal text (``Decimal("3.0")`` and ``Decimal("3")`` both give ``"3"``),
     which is what canonical JSON and content hashes need.
     """
-    if type(value) is Decimal and value and value.is_finite():  # the common case, first
+    if type(value) is Decimal:  # the common case, first
         text = str(value)
-        # Already canonical as Python writes it (no exponent, no trailing zero after a point, few
-        # enough digits that normalize() would not round them): no new Decimal to make. The
-        # coefficient's digits are those after any sign and leading zeros, less the point.
-        if "E" not in text and (text[-1] != "0" or "." not in text):
-            digits = text.lstrip("-0.")
-            if len(digits) - ("." in digits) <= KERNEL_CONTEXT.prec:
+        # Canonical as Python writes it when it has no exponent, no trailing zero after a point
+        # and at most 28 digits (which normalize() would not round): no new Decimal to make. A
+        # last digit 1-9 also means finite and not zero, so those checks are skipped (most
+        # computed values).
+        if "E" not in text and (len(text) <= _PRECISION or _digits(text) <= _PRECISION):
+            if text[-1] in _NON_ZERO_DIGITS:
                 return text
-        return format(value.normalize(KERNEL_CONTEXT), "f")
+            if value and value.is_finite() and (text[-1] != "0" or "." not in text):
+                return text
+        if value and value.is_finite():
+            return format(value.normalize(KERNEL_CONTEXT), "f")
     if isinstance(value, bool):
         raise NumberError(f"cannot serialise the boolean {value} as a number")
     if isinstance(value, int):
@@ -135,6 +142,23 @@ def canonical(value: Decimal | int) -> str:
         return "0"
     text = format(value.normalize(KERNEL_CONTEXT), "f")
     return text
+
+
+def canonical_texts(values: Sequence[Decimal]) -> list[str]:
+    """``[canonical(v) for v in values]`` for a column of Decimals, with the common case (the
+    text Python writes is canonical already, as in :func:`canonical`) decided for the whole
+    column at once."""
+    texts = list(map(str, values))
+    for i in [i for i, t in enumerate(texts) if t[-1] not in _NON_ZERO_DIGITS or "E" in t
+              or (len(t) > _PRECISION and _digits(t) > _PRECISION)]:
+        texts[i] = canonical(values[i])
+    return texts
+
+
+def _digits(text: str) -> int:
+    """The digits of a plain decimal text's coefficient: after any sign and leading zeros, less the point."""
+    digits = text.lstrip("-0.")
+    return len(digits) - ("." in digits)
 
 
 def round_to(value: Decimal, places: int, mode: str) -> Decimal:

@@ -1,4 +1,5 @@
-"""The kernel's part of the canonical result: the evaluation as plain JSON data.
+"""The kernel's part of the canonical result: the evaluation as plain JSON data (``result_data``)
+and as its canonical JSON text (``result_json``, the same bytes, written faster).
 
 Same submission, same standard content and same kernel version give the same data: decimals as
 strings in their canonical form, units in id order, no timestamps. The whole decision document
@@ -13,14 +14,14 @@ import threading
 import weakref
 from decimal import Decimal
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence, cast
 
 from ..version import __version__
 from . import model as m
 from .evaluate import Evaluation, IndicatorResult, Reading, RuleResult
 from .readings import UnitReadings
 from .formats import canonical_json
-from .numbers import canonical, is_number
+from .numbers import canonical, canonical_texts, is_number
 
 
 def result_data(evaluation: Evaluation, *, unit_reads: bool = True) -> dict[str, Any]:
@@ -43,7 +44,8 @@ def result_data(evaluation: Evaluation, *, unit_reads: bool = True) -> dict[str,
     return data
 
 
-def result_json(evaluation: Evaluation, *, unit_reads: bool = True, extra: Mapping[str, Any] = {}) -> list[str]:
+def result_json(evaluation: Evaluation, *, unit_reads: bool = True,
+                extra: Mapping[str, Any] | None = None) -> list[str]:
     """``canonical_json({**result_data(evaluation, unit_reads=…), **extra})`` as pieces, in order:
     the same bytes, written from text kept per standard (labels, citations, how each indicator is
     computed) and from the evaluation's columns, without a dict per unit or a second copy of a
@@ -52,7 +54,7 @@ def result_json(evaluation: Evaluation, *, unit_reads: bool = True, extra: Mappi
     frags = _fragments(std)
     sections = _UnitSections(unit_reads, text=True)
     pairs: list[tuple[str, list[str]]] = [(k, [_json_value(v)]) for k, v in _small_sections(evaluation).items()]
-    pairs += [(k, [_json_value(v)]) for k, v in extra.items()]
+    pairs += [(k, [_json_value(v)]) for k, v in (extra or {}).items()]
     for kind, key in (("gate", "gates"), ("veto", "vetoes")):
         pairs.append((key, _object_pieces((rid, [frags.rule_text(r)]) for rid, r in evaluation.rules.items()
                                           if r.rule.kind == kind)))
@@ -62,7 +64,22 @@ def result_json(evaluation: Evaluation, *, unit_reads: bool = True, extra: Mappi
     pairs.append(("sources", [frags.sources_text(evaluation)]))
     if std.inputs:
         pairs.append(("inputs", [frags.inputs_text()]))
-    return _object_pieces(pairs)
+    return _coalesced(_object_pieces(pairs))
+
+
+def _coalesced(pieces: list[str]) -> list[str]:
+    """The pieces with each run of small ones joined: few pieces to encode and write, and a large
+    unit section still a piece of its own (never copied into a larger string)."""
+    out: list[str] = []
+    run: list[str] = []
+    for piece in pieces:
+        if len(piece) > _LARGE:
+            out += ["".join(run), piece]
+            run = []
+        else:
+            run.append(piece)
+    out.append("".join(run))
+    return out
 
 
 def _small_sections(evaluation: Evaluation) -> dict[str, Any]:
@@ -177,9 +194,9 @@ def _reading(r: Reading, reads: bool = True) -> dict[str, Any]:
 
 
 def _column_texts(units: UnitReadings, texts: dict[int, str], reads: bool) -> tuple[
-        list[Any], Any, list[tuple[str, list[Any]]], list[int]]:
-    """Each unit's value, the limit, what each unit read (by name, in name order) as canonical text,
-    and the units' positions in id order: what both writers below write from.
+        list[Any], Any, list[tuple[str, list[Any]]]]:
+    """Each unit's value, the limit and what each unit read (by name, in name order) as canonical
+    text: what both writers below write from.
 
     A value read by several units or indicators (a school's students, its share) is one object, so
     its text is kept in ``texts`` by the object's id: the evaluation holds every such object while
@@ -197,18 +214,22 @@ def _column_texts(units: UnitReadings, texts: dict[int, str], reads: bool) -> tu
                     out[i] = texts.setdefault(id(value), canonical(value) if kind is Decimal or kind is int else _val(value))
         return out
 
-    values = column_text(units.value_column)
+    column = units.value_column
+    # computed values are new objects, each written once: the whole column at a time
+    values = (canonical_texts(cast(Sequence[Decimal], column)) if all(type(v) is Decimal for v in column)
+              else column_text(column))
     limit = None if units.limit is None else _val(units.limit)
     order = sorted(range(len(units.names)), key=units.names.__getitem__)
     columns = [(units.names[j], column_text(units.columns[j])) for j in order] if reads else []
-    return values, limit, columns, sorted(range(len(units.ids)), key=units.ids.__getitem__)
+    return values, limit, columns
 
 
 def _columns(units: UnitReadings, texts: dict[int, str], reads: bool = True) -> dict[str, Any]:
     """The readings of a column-computed indicator, as :func:`_reading` writes each of them,
     written from the columns without building a Reading per unit."""
-    values, limit, columns, order = _column_texts(units, texts, reads)
+    values, limit, columns = _column_texts(units, texts, reads)
     ids, mets = units.ids, units.met_column
+    order = sorted(range(len(ids)), key=ids.__getitem__)
     out: dict[str, Any] = {}
     for i in order:
         data: dict[str, Any] = {"value": values[i]}
@@ -238,13 +259,21 @@ def _atom(value: Any) -> str:
     return "true" if value is True else "false" if value is False else "null"
 
 
-def _columns_json(units: UnitReadings, texts: dict[int, str], reads: bool) -> str:
+def _columns_json(units: UnitReadings, texts: dict[int, str], reads: bool,
+                  keys: dict[tuple[str, ...], tuple[list[int], list[str]]]) -> str:
     """The JSON text of :func:`_columns`' object, byte for byte what ``canonical_json`` writes of
-    it, without the per-unit dicts: the largest part of a document, written once as text."""
-    values, limit, columns, order = _column_texts(units, texts, reads)
-    ids, mets = units.ids, units.met_column
+    it, without the per-unit dicts: the largest part of a document, written once as text.
+    ``keys`` keeps, per tuple of unit ids, their order and their JSON keys (most unit indicators
+    of a document share their units)."""
+    values, limit, columns = _column_texts(units, texts, reads)
+    found = keys.get(units.ids)
+    if found is None:
+        order = sorted(range(len(units.ids)), key=units.ids.__getitem__)
+        found = keys[units.ids] = (order, [encode_basestring(units.ids[i]) + ":{" for i in order])
+    order, unit_keys = found
+    mets = units.met_column
     value_json = _json_atoms(values)
-    head = "{" + ("" if limit is None else '"limit":' + _atom(limit) + ",")
+    head = "" if limit is None else '"limit":' + _atom(limit) + ","
     met_json = [_MET_JSON[met] for met in mets]
     notes = [("" if not n else '"note":' + encode_basestring(n) + ",") for n in units.notes] if units.notes else None
     read_json: list[str] | None = None
@@ -254,8 +283,11 @@ def _columns_json(units: UnitReadings, texts: dict[int, str], reads: bool) -> st
         read_json = ['"reads":{' + ",".join(map(str.__add__, names, row)) + "}," for row in zip(*atoms)]
         if units.first_reads:  # the first unit also read the limit's parameters
             read_json[0] = '"reads":' + canonical_json({k: _val(v) for k, v in sorted(units.reads(0).items())}) + ","
-    parts = [encode_basestring(ids[i]) + ":" + head + met_json[i] + (notes[i] if notes else "")
-             + (read_json[i] if read_json else "") + '"value":' + value_json[i] + "}" for i in order]
+    if notes is None and read_json is None:  # the common case: value, check and limit
+        parts = [f'{key}{head}{met_json[i]}"value":{value_json[i]}}}' for key, i in zip(unit_keys, order)]
+    else:
+        parts = [f'{key}{head}{met_json[i]}{notes[i] if notes else ""}{read_json[i] if read_json else ""}'
+                 f'"value":{value_json[i]}}}' for key, i in zip(unit_keys, order)]
     return "{" + ",".join(parts) + "}"
 
 
@@ -268,11 +300,12 @@ class _UnitSections:
     def __init__(self, reads: bool, *, text: bool) -> None:
         self.reads, self.text = reads, text
         self.texts: dict[int, str] = {}  # each number's text, once per document (see _column_texts)
+        self.keys: dict[tuple[str, ...], tuple[list[int], list[str]]] = {}  # see _columns_json
 
     def section(self, units: Mapping[str, Reading]) -> Any:
         if isinstance(units, UnitReadings):
             if self.text:
-                return _Json(_columns_json(units, self.texts, self.reads))
+                return _Json(_columns_json(units, self.texts, self.reads, self.keys))
             return _columns(units, self.texts, self.reads)
         data = {uid: _reading(r, self.reads) for uid, r in sorted(units.items())}  # the per-unit path
         return _Json(canonical_json(data)) if self.text else data
@@ -295,6 +328,10 @@ def _json_value(value: Any) -> str:
         return "false"
     if value is None:
         return "null"
+    if kind is list and all(type(x) is str for x in value):  # unit ids, missing inputs
+        return "[" + ",".join(map(encode_basestring, value)) + "]"
+    if kind is dict and all(type(k) is str and type(v) is str for k, v in value.items()):  # reads, detail
+        return "{" + ",".join([encode_basestring(k) + ":" + encode_basestring(value[k]) for k in sorted(value)]) + "}"
     return canonical_json(value)
 
 
@@ -313,11 +350,6 @@ def _object_pieces(pairs: Iterable[tuple[str, list[str]]]) -> list[str]:
 
 def _first(pair: tuple[str, Any]) -> str:
     return pair[0]
-
-
-def _object_text(items: Mapping[str, str]) -> str:
-    """A JSON object from its keys and their values' JSON text, keys sorted."""
-    return "{" + ",".join([encode_basestring(k) + ":" + items[k] for k in sorted(items)]) + "}"
 
 
 # --- what is the same for every evaluation under a standard, kept as text ---------------------
@@ -341,6 +373,7 @@ class _Fragments:
         self.parameters: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
         self.sources: dict[frozenset[str], str] = {}
         self.inputs: str | None = None
+        self.templates: dict[tuple[str, ...], tuple[object, _Template]] = {}
 
     def standard(self) -> m.Standard:
         std = self.std()
@@ -354,26 +387,40 @@ class _Fragments:
             head, tail = _indicator_fixed(ind, self.standard())
             fixed = self.indicators[ind.id] = (ind, {k: _json_value(v) for k, v in head.items()},
                                                {k: _json_value(v) for k, v in tail.items()})
-        items = dict(fixed[1])
-        items.update((k, _json_value(v)) for k, v in _indicator_varying(res, sections).items())
-        items.update(fixed[2])  # a citation's note stands over a reading's (as in the data)
-        units = items.pop("units", None)
-        if units is None:
-            return [_object_text(items)]
-        # the unit section, the largest part of a result, is not copied into the indicator's text
-        before = {k: t for k, t in items.items() if k < "units"}
-        after = {k: t for k, t in items.items() if k > "units"}
-        return [_object_text(before)[:-1] + ("," if before else "") + '"units":', units,
-                ("," if after else "") + _object_text(after)[1:]]
+        varying = _indicator_varying(res, sections)
+        # a citation's note stands over a reading's (as in the data): the tail comes last
+        template = self.template(("i", ind.id, *varying), ind, fixed[1], varying, fixed[2])
+        return _filled(template, varying)
 
     def rule_text(self, r: RuleResult) -> str:
         rule = r.rule
         fixed = self.rules.get(rule.id)
         if fixed is None or fixed[0] is not rule:
             fixed = self.rules[rule.id] = (rule, {k: _json_value(v) for k, v in _rule_fixed(rule, self.standard()).items()})
-        items = dict(fixed[1])
-        items.update((k, _json_value(v)) for k, v in _rule_varying(r).items())
-        return _object_text(items)
+        varying = _rule_varying(r)
+        return "".join(_filled(self.template(("r", rule.id, *varying), rule, fixed[1], varying, {}), varying))
+
+    def template(self, key: tuple[str, ...], owner: object, head: Mapping[str, str], varying: Mapping[str, Any],
+                 tail: Mapping[str, str]) -> _Template:
+        """The object's text with a slot for each varying key, keys sorted: ``{**head, **varying,
+        **tail}`` as data would merge them. Kept per owner and set of varying keys."""
+        found = self.templates.get(key)
+        if found is not None and found[0] is owner:
+            return found[1]
+        merged: dict[str, str | None] = {**head, **dict.fromkeys(varying), **tail}
+        template: list[tuple[str, str | None]] = []
+        text = "{"
+        for k in sorted(merged):
+            text += ("," if text != "{" or template else "") + encode_basestring(k) + ":"
+            known = merged[k]
+            if known is None:
+                template.append((text, k))
+                text = ""
+            else:
+                text += known
+        template.append((text + "}", None))
+        self.templates[key] = (owner, template)
+        return template
 
     def parameters_text(self, evaluation: Evaluation) -> str:
         held = tuple(x for pair in evaluation.parameters.values() for x in pair)  # each parameter and its dated value
@@ -398,6 +445,30 @@ class _Fragments:
         if self.inputs is None:
             self.inputs = canonical_json(_inputs(self.standard()))
         return self.inputs
+
+
+#: Text longer than this (a large county's unit section) is kept as a piece of its own.
+_LARGE = 4096
+#: An object's text as constant pieces, each followed by the varying key whose value comes next.
+_Template = list[tuple[str, "str | None"]]
+
+
+def _filled(template: _Template, varying: Mapping[str, Any]) -> list[str]:
+    """The template with each varying value's JSON text in its slot, as pieces: a unit section
+    (already JSON text) stays a piece of its own, the rest is joined."""
+    out: list[str] = []
+    pieces: list[str] = []
+    for text, slot in template:
+        out.append(text)
+        if slot is not None:
+            value = varying[slot]
+            if type(value) is _Json and len(value) > _LARGE:  # a large unit section: not copied
+                pieces += ["".join(out), value]
+                out = []
+            else:
+                out.append(_json_value(value))
+    pieces.append("".join(out))
+    return pieces
 
 
 _FRAGMENTS: dict[int, _Fragments] = {}

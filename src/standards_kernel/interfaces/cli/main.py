@@ -16,8 +16,6 @@ from .options import date_arg
 from ...version import __version__
 from ...errors import KernelError
 from ...kernel.formats import printable
-
-from ...reporting.text import render_text
 from ...audit.decision import decide
 
 
@@ -140,6 +138,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if decision_id:
             print(f"decision_id: {decision_id}", file=sys.stderr)
     else:
+        from ...reporting.text import render_text  # only for the text report: a JSON run starts without it
+
         text = render_text(decision, args.lang) + (f"decision_id: {decision_id}\n" if decision_id else "")
         write_output(args.out, text)
     return 0
