@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import decimal
 import itertools
+import operator
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import cast
+from typing import Final, cast
 
 import attrs
 
@@ -49,6 +50,7 @@ __all__ = [
     "Check",
     "KOfNResult",
     "NATIONAL_SEGMENT_WEIGHTS",
+    "Weights",
     "SPLIT_RESOURCES",
     "all_true",
     "any_true",
@@ -154,33 +156,84 @@ class CVResult:
     total_weight: Decimal
 
 
+class Weights:
+    """A column of weights checked once for all the coefficients it weights (the seven of a
+    segment share its enrolment): usable when every weight is an int or a finite Decimal, none is
+    negative and some is positive; then the kept (positive) positions, those weights as Decimals
+    (a product of a Decimal and an int converts the int exactly: the same product) and their
+    ordered sum, exactly as :func:`weighted_cv` computes them."""
+
+    __slots__ = ("given", "usable", "kept", "decimals", "total")
+
+    def __init__(self, weights: Sequence[object]) -> None:
+        self.given = weights  # held, so that the column it was checked for stays the same object
+        self.usable = bool(weights) and _plain(weights)
+        self.kept: list[int] | None = None  # None: every position
+        self.decimals: list[Decimal] = []
+        self.total = Decimal(0)
+        if not self.usable:
+            return
+        ws = cast("list[Decimal | int]", list(weights))
+        lightest = min(ws)
+        if lightest < 0:
+            self.usable = False
+            return
+        if lightest == 0:
+            self.kept = [i for i, w in enumerate(ws) if w > 0]
+            ws = [ws[i] for i in self.kept]
+            if not ws:
+                self.usable = False
+                return
+        self.decimals = [w if type(w) is Decimal else Decimal(w) for w in ws]
+        self.total = _sum(ws)
+
+
+_TWO: Final = Decimal(2)  # d ** 2 with the exponent converted once: the same power, exactly
+
+
 def weighted_cv(
     values: Sequence[Decimal | int],
     weights: Sequence[object],  # checked here: each a finite number ≥ 0
     *,
     where: str = "difference coefficient",
+    checked: Weights | None = None,
 ) -> CVResult:
     """Enrolment-weighted difference coefficient ``CV = S / X̄`` (教督〔2012〕3号).
 
     ``values[i]`` is the indicator of unit ``i`` and ``weights[i]`` its enrolment. Units with
     weight 0 are ignored. Raises :class:`NumberError` naming ``where`` when the lengths differ,
     there are no units, a weight is negative, the total weight is 0, or the mean is 0.
+    ``checked`` is :class:`Weights` of ``weights`` when the caller has it (the same result).
     """
-    weights_, xs = _weighted(values, weights, where)
-    with decimal.localcontext(KERNEL_CONTEXT) as context:
-        total_weight = _sum(weights_)
-        if min(xs) == max(xs):
+    weights_: Sequence[Decimal | int]
+    if (checked is not None and checked.usable and checked.given is weights and len(values) == len(weights)
+            and _plain(values)):
+        weights_, total_weight = checked.decimals, checked.total
+        xs = cast("list[Decimal]", values) if set(map(type, values)) == {Decimal} else [
+            x if type(x) is Decimal else Decimal(x) for x in values]
+        if checked.kept is not None:
+            xs = [xs[i] for i in checked.kept]
+    else:
+        weights_, xs = _weighted(values, weights, where)
+        total_weight = None
+    with decimal.localcontext(KERNEL_CONTEXT):
+        if total_weight is None:
+            total_weight = _sum(weights_)
+        if xs.count(xs[0]) == len(xs):
             # One value throughout: the spread is exactly 0, and the mean is that value (not a
             # Σ P·X / P that could differ from it in the 28th digit).
             x_bar, sd = min(xs, key=_key), Decimal(0)
         else:
-            multiply = context.multiply  # whole columns at a time, each product rounded once
+            # Whole columns at a time, each product rounded once. Every x is a Decimal, so the
+            # operators compute in the current context, this one: the context's own methods give
+            # the same digits, but parse their arguments more slowly.
+            multiply = operator.mul
             x_bar = _sum(list(map(multiply, weights_, xs))) / total_weight
             # Σ (P_i/P)·d_i² computed as Σ P_i·d_i² / P: the same quantity, one division.
-            deviations = list(map(context.subtract, xs, itertools.repeat(x_bar, len(xs))))
+            deviations = list(map(operator.sub, xs, itertools.repeat(x_bar, len(xs))))
             # d ** 2 as before, not d * d: a power is not always the correctly rounded product,
             # and the digits must stay those every earlier result was computed with.
-            squares = map(pow, deviations, itertools.repeat(2, len(deviations)))
+            squares = map(pow, deviations, itertools.repeat(_TWO, len(deviations)))
             variance = _sum(list(map(multiply, weights_, squares))) / total_weight
             sd = _sqrt(variance)
         if x_bar == 0:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import decimal
+import itertools
 import operator
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast, overload
 
 from . import model as m
 from ..errors import KernelError
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from .indicators import Indicators
     from .scope import Scope
 
-__all__ = ["Columns", "Step", "compiled", "k_of_n_column", "per_unit_only", "unit_filter", "unit_values"]
+__all__ = ["Columns", "Step", "compiled", "enabled", "k_of_n_column", "per_unit_only", "standard_memo", "unit_filter", "unit_values"]
 
 _NUMERIC: Final = (Decimal, int)
 _ARITHMETIC: Final[Mapping[str, Callable[[Any, Any], Decimal]]] = {
@@ -85,6 +86,11 @@ def per_unit_only() -> Iterator[None]:
         yield
     finally:
         _ENABLED.reset(token)
+
+
+def enabled() -> bool:
+    """False inside :func:`per_unit_only` (unit views are then built a unit at a time as well)."""
+    return _ENABLED.get()
 
 
 _CACHE: dict[int, tuple[weakref.ref[m.Standard], Columns]] = {}
@@ -166,9 +172,33 @@ def _booleans(column: Column) -> bool:
     return set(map(type, column)) <= {bool}
 
 
+def _known_numeric(indicators: Indicators, column: Column) -> bool:
+    """:func:`_numeric`, once per column object in an evaluation (a unit set's enrolment is read
+    by every indicator of the set); the entry holds the column, so its id stays its own."""
+    known = indicators.numeric.get(id(column))
+    if known is None or known[0] is not column:
+        known = indicators.numeric[id(column)] = (column, _numeric(column))
+    return known[1]
+
+
+def _ids(indicators: Indicators, views: tuple[UnitView, ...]) -> tuple[str, ...]:
+    """The unit ids of ``views``, once per unit set in an evaluation."""
+    known = indicators.view_ids.get(id(views))
+    if known is None or known[0] is not views:
+        known = indicators.view_ids[id(views)] = (views, tuple(v.id for v in views))
+    return known[1]
+
+
 def _numeric(column: Column) -> bool:
     """Every value a Decimal or an int (exact types: a bool is not a number here)."""
     return set(map(type, column)) <= _NUMERIC_TYPES
+
+
+def _fields(views: Sequence[UnitView], name: str) -> Column | None:
+    try:
+        return [v.fields[name] for v in views]
+    except KeyError:
+        return None
 
 
 def unit_values(indicators: Indicators, ind: m.Indicator, views: tuple[UnitView, ...]) -> UnitReadings | None:
@@ -192,11 +222,11 @@ def unit_values(indicators: Indicators, ind: m.Indicator, views: tuple[UnitView,
                 cols[name] = [scope.parameter(name)] * n
                 params.append(name)
             else:
-                try:
-                    cols[name] = [v.fields[name] for v in views]
-                except KeyError:
+                column = scope.view_column(ind.level, name) if views is scope.views.get(ind.level) else _fields(views, name)
+                if column is None:
                     return None
-        if ind.input is None and not all(_numeric(cols[name]) for name in step.names):
+                cols[name] = column
+        if ind.input is None and not all(_known_numeric(indicators, cols[name]) for name in step.names):
             return None
         with decimal.localcontext(KERNEL_CONTEXT):
             values = list(step.run(cols, n))
@@ -212,7 +242,7 @@ def unit_values(indicators: Indicators, ind: m.Indicator, views: tuple[UnitView,
     mets, limit = checked
     scope.used_params.update(params)
     names = step.names
-    return UnitReadings([v.id for v in views], values, mets, limit, names, [cols[name] for name in names], first_reads)
+    return UnitReadings(_ids(indicators, views), values, mets, limit, names, [cols[name] for name in names], first_reads)
 
 
 def _checked(
@@ -229,17 +259,24 @@ def _checked(
         return None
     limit = indicators.limits.get(ind.id, _MISSING)
     if limit is _MISSING:
-        view = views[0]
-        lookup = indicators.scope.unit_lookup(view.fields, ind.level, view.id, view.place, first_reads)
+        scope, tree = indicators.scope, limit_expr.tree
         try:
-            limit = indicators.scope.eval_expr(limit_expr, lookup, f"indicators.{ind.id}.check.limit", view.id)
+            if tree.kind == "name" and tree.value not in indicators.std.indicators:
+                # one parameter: what the first unit's lookup gives and records, without the lookup
+                name = str(tree.value)
+                limit = first_reads[name] = scope.parameter(name)
+                scope.used_params.add(name)
+            else:
+                view = views[0]
+                lookup = scope.unit_lookup(view.fields, ind.level, view.id, view.place, first_reads)
+                limit = scope.eval_expr(limit_expr, lookup, f"indicators.{ind.id}.check.limit", view.id)
         except KernelError:
             return None  # the per-unit path raises it
         indicators.limits[ind.id] = limit
     if type(limit) not in _NUMERIC or not _numeric(values):
         return None
     op = COMPARISONS[ind.check.op]
-    return [op(v, limit) for v in values], limit
+    return list(map(op, values, itertools.repeat(limit, len(values)))), limit
 
 
 def k_of_n_column(indicators: Indicators, ind: m.Indicator, views: tuple[UnitView, ...]) -> UnitReadings | None:
@@ -261,44 +298,86 @@ def k_of_n_column(indicators: Indicators, ind: m.Indicator, views: tuple[UnitVie
         if column is None or of.check is None or of.level != ind.level:
             return None
         values, limits = column
-        if not _numeric(values) or not _numeric(limits):
+        if not _known_numeric(indicators, values) or not _known_numeric(indicators, limits):
             return None
-        sources.append((name, values, limits, of.check.op in (">", ">=")))
+        # A check of >= or <= already holds k-of-n's own comparison of every unit: its met column.
+        units = indicators.results[name].units
+        mets = units.met_column if isinstance(units, UnitReadings) and of.check.op in (">=", "<=") else None
+        sources.append((name, values, limits, of.check.op in (">", ">="), mets))
     order = sorted(range(n), key=lambda j: spec.of[j])  # names in sorted order, as the per-unit path lists them
     count = len(views)
     met_columns: list[list[bool]] = []
-    below_columns: list[list[bool] | None] = []
+    below_sets: list[set[int] | None] = []  # per check, the units that miss it and are below the floor
     with decimal.localcontext(KERNEL_CONTEXT) as context:
         for j in order:
-            name, values, limits, higher = sources[j]
-            met_columns.append(list(map(operator.ge if higher else operator.le, values, limits)))
+            name, values, limits, higher, mets = sources[j]
+            met = cast("list[bool]", list(mets)) if mets is not None else list(map(operator.ge if higher else operator.le, values, limits))
+            met_columns.append(met)
             if floor is None:
-                below_columns.append(None)
-            elif higher:  # below the floor: value < floor·limit
-                below_columns.append(list(map(operator.lt, values, map(context.multiply, [floor] * count, limits))))
-            else:  # lower is better: value > limit / floor
-                below_columns.append(list(map(operator.gt, values, map(context.divide, limits, [floor] * count))))
+                below_sets.append(None)
+            elif False not in met:
+                below_sets.append(set())
+            else:  # only a missed check is held to the floor (no bound here can trap: 0 < floor ≤ 1)
+                missed = [i for i, flag in enumerate(met) if not flag]
+                if higher:  # below the floor: value < floor·limit
+                    below_sets.append({i for i in missed if values[i] < context.multiply(floor, limits[i])})
+                else:  # lower is better: value > limit / floor
+                    below_sets.append({i for i in missed if values[i] > context.divide(limits[i], floor)})
     names = [spec.of[j] for j in order]
-    everything = f"met {n} of {n} (needs {k})"
-    passes: list[bool] = []
-    notes: list[str] = []
-    for i, flags in enumerate(zip(*met_columns)):
-        met = sum(flags)
-        if met == n:
-            passes.append(n >= k)
-            notes.append(everything)
-            continue
-        missed = [name for name, flag in zip(names, flags) if not flag]
-        below = [name for name, flag, column in zip(names, flags, below_columns) if not flag and column is not None and column[i]]
-        passes.append(met >= k and not below)
-        note = f"met {met} of {n} (needs {k}); missed: " + ", ".join(missed)
-        if below:
-            note += "; below the floor: " + ", ".join(below)
-        notes.append(note)
+    passes: list[bool]
+    notes: Sequence[str]
     if n == 0:  # no checks at all: every unit meets 0 of 0
         passes, notes = [0 >= k] * count, [f"met 0 of 0 (needs {k})"] * count
+    else:
+        below_any = set().union(*[b for b in below_sets if b])
+        passes = [met >= k and i not in below_any for i, met in enumerate(map(sum, zip(*met_columns)))]
+        notes = _KOfNNotes(names, met_columns, below_sets, k, count)
     columns = [source[1] for source in sources]
-    return UnitReadings([v.id for v in views], passes, passes, None, spec.of, columns, None, notes)
+    return UnitReadings(_ids(indicators, views), passes, passes, None, spec.of, columns, None, notes)
+
+
+class _KOfNNotes(Sequence[str]):
+    """Each unit's k-of-n note (met, missed, below the floor), written when first read."""
+
+    __slots__ = ("_args", "_count", "_notes")
+
+    def __init__(self, names: list[str], met_columns: list[list[bool]], below_sets: list[set[int] | None], k: int, count: int) -> None:
+        self._args = (names, met_columns, below_sets, k)
+        self._count = count
+        self._notes: list[str] | None = None
+
+    def _built(self) -> list[str]:
+        if self._notes is None:
+            names, met_columns, below_sets, k = self._args
+            n = len(names)
+            everything = f"met {n} of {n} (needs {k})"
+            notes: list[str] = []
+            for i, flags in enumerate(zip(*met_columns)):
+                met = sum(flags)
+                if met == n:
+                    notes.append(everything)
+                    continue
+                missed = [name for name, flag in zip(names, flags) if not flag]
+                below = [name for name, flag, found in zip(names, flags, below_sets) if not flag and found is not None and i in found]
+                note = f"met {met} of {n} (needs {k}); missed: " + ", ".join(missed)
+                if below:
+                    note += "; below the floor: " + ", ".join(below)
+                notes.append(note)
+            self._notes = notes
+        return self._notes
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        return self._built()[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return self._count
 
 
 # -- filters of unit sets ---------------------------------------------------------------------------
@@ -308,16 +387,19 @@ RowFn = Callable[[Callable[[str], Column], Rows], list[Any]]
 _ORDERING: Final = frozenset(("<", "<=", ">", ">="))
 
 
-def unit_filter(scope: Scope, unit_set: m.UnitSet, candidates: Sequence[Mapping[str, Value]]) -> list[bool] | None:
-    """Which candidate units a unit set's ``where`` keeps, a column at a time, or None (per unit).
+def unit_filter(
+    scope: Scope, unit_set: m.UnitSet, count: int, field: Callable[[str], Column | None]
+) -> list[bool] | None:
+    """Which of ``count`` candidate units a unit set's ``where`` keeps, a column at a time, or
+    None (per unit). ``field(name)`` is the candidates' column of a field, None when one lacks it.
 
     Like the per-unit path, ``and``/``or`` look right only for the units the left side does not
     decide, and a parameter counts as read only when some unit reads it."""
     assert unit_set.where is not None
-    run = _filter_cache(scope.std).get(unit_set.id, _MISSING)
+    run = standard_memo(scope.std).get(unit_set.id, _MISSING)
     if run is _MISSING:
-        run = _filter_cache(scope.std)[unit_set.id] = _rows(unit_set.where.tree)
-    if run is None or not candidates or not _ENABLED.get():
+        run = standard_memo(scope.std)[unit_set.id] = _rows(unit_set.where.tree)
+    if run is None or not count or not _ENABLED.get():
         return None
     std = scope.std
     params: list[str] = []
@@ -327,19 +409,18 @@ def unit_filter(scope: Scope, unit_set: m.UnitSet, candidates: Sequence[Mapping[
         column = columns.get(name)
         if column is None:
             if name in std.parameters:  # nothing is computed yet while unit sets are built
-                column = [scope.parameter(name)] * len(candidates)
+                column = [scope.parameter(name)] * count
                 params.append(name)
             else:
-                try:
-                    column = [fields[name] for fields in candidates]
-                except KeyError:
-                    raise _NotPlain from None  # the per-unit path names the unit that lacks it
+                column = field(name)
+                if column is None:
+                    raise _NotPlain  # the per-unit path names the unit that lacks it
             columns[name] = column
         return column
 
     try:
         with decimal.localcontext(KERNEL_CONTEXT):
-            keep = run(get, list(range(len(candidates))))
+            keep = run(get, list(range(count)))
     except (_NotPlain, ArithmeticError, KernelError):
         return None
     if not _booleans(keep):
@@ -351,7 +432,9 @@ def unit_filter(scope: Scope, unit_set: m.UnitSet, candidates: Sequence[Mapping[
 _FILTERS: dict[int, tuple[weakref.ref[m.Standard], dict[str, Any]]] = {}
 
 
-def _filter_cache(standard: m.Standard) -> dict[str, Any]:
+def standard_memo(standard: m.Standard) -> dict[Any, Any]:
+    """A dict kept while ``standard`` lives, for what is the same in every evaluation under it
+    (the filters of its unit sets, by unit set id; others, by tuple keys)."""
     key = id(standard)
     hit = _FILTERS.get(key)
     if hit is None or hit[0]() is not standard:
@@ -372,6 +455,8 @@ def _rows(node: Node) -> RowFn | None:
             if not rows:
                 return []
             column = get(name)
+            if len(rows) == len(column):  # rows rise through the candidates: all of them
+                return list(column)
             return [column[i] for i in rows]
         return read
     if kind != "op":
@@ -419,10 +504,13 @@ def _rows(node: Node) -> RowFn | None:
 
         def compare(get: Callable[[str], Column], rows: Rows) -> list[Any]:
             a, b = left(get, rows), right(get, rows)
-            if _numeric(a) and _numeric(b):
+            kinds = set(map(type, a)) | set(map(type, b))
+            if kinds <= _NUMERIC_TYPES:
                 return list(map(op, a, b))
             if ordering:
                 raise _NotPlain
+            if kinds == {str} or kinds == {bool}:  # texts with texts, booleans with booleans
+                return list(map(op, a, b))
             for x, y in zip(a, b):
                 if not (type(x) in _NUMERIC and type(y) in _NUMERIC) and not (type(x) is type(y) and type(x) in (str, bool)):
                     raise _NotPlain

@@ -9,7 +9,7 @@ the replaced value exactly as they would a computed one.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Mapping, cast
+from typing import Any, Mapping, Sequence, cast
 
 import attrs
 
@@ -49,7 +49,10 @@ class Indicators:
         self.limits: dict[str, Any] = {}
         #: every unit indicator computed so far: its values and limits, in the order of its views
         self.columns: dict[str, tuple[list[Any], list[Any]]] = {}
-        self.field_columns: dict[tuple[str, str], list[Any]] = {}  # (unit set, field) → its column
+        # once per column and unit set in the evaluation (see columns._known_numeric, _ids)
+        self.numeric: dict[int, tuple[Sequence[Any], bool]] = {}
+        self.view_ids: dict[int, tuple[tuple[UnitView, ...], tuple[str, ...]]] = {}
+        self.weights: dict[int, agg.Weights] = {}  # a weight column, checked, by its id (it holds the column)
 
     def compute(self, ind: m.Indicator) -> IndicatorResult:
         if ind.level == "county":
@@ -82,6 +85,11 @@ class Indicators:
         """The indicator as not assessable when an input (or an indicator) it reads is missing and
         the standard allows it; else its result if computing it told, or None (compute it). Without the declaration, reading a
         not-assessable indicator is an error naming it (a missing input stays one, as always)."""
+        if not ind.assessable_when_inputs_present:
+            # Only a not-assessable indicator it reads matters then (an error); else compute it.
+            results = self.results
+            if not any(isinstance(results.get(n), NotAssessable) for n in self.county_indicators_read(ind)):
+                return None
         reads = self.county_names(ind)
         upstream = [self.results[n] for n in sorted(reads) if isinstance(self.results.get(n), NotAssessable)]
         missing = sorted({f"data.{n}" for n in reads if self.absent(n)}
@@ -116,6 +124,16 @@ class Indicators:
         if ind.scoring is not None and ind.scoring.when is not None:
             names |= set(ind.scoring.when.names) - {"value"}
         return names - set(self.std.parameters)
+
+    def county_indicators_read(self, ind: m.Indicator) -> tuple[str, ...]:
+        """The indicators among :meth:`county_names` (the same in every evaluation under the
+        standard, but for whether a fallback input is present)."""
+        key = ("county indicators read", ind.id, ind.fallback_input is not None and ind.fallback_input in self.scope.data)
+        memo = col.standard_memo(self.std)
+        found: tuple[str, ...] | None = memo.get(key)
+        if found is None:
+            found = memo[key] = tuple(sorted(n for n in self.county_names(ind) if n in self.std.indicators))
+        return found
 
     def absent(self, name: str) -> bool:
         return name not in self.std.indicators and name not in self.scope.data
@@ -217,7 +235,11 @@ class Indicators:
             return (value if isinstance(value, bool) else None), None
         limit = self.limits.get(ind.id, _MISSING)
         if limit is _MISSING:
-            limit = self.scope.eval_expr(ind.check.limit, lookup, f"{where}.check.limit", unit_id)
+            tree = ind.check.limit.tree
+            if tree.kind == "name":  # what evaluating a bare name does (its errors pass unchanged)
+                limit = lookup(str(tree.value))
+            else:
+                limit = self.scope.eval_expr(ind.check.limit, lookup, f"{where}.check.limit", unit_id)
             if all(name in self.std.parameters for name in ind.check.limit.names):
                 self.limits[ind.id] = limit  # a limit of parameters only is the same for every unit
         return compare(value, ind.check.op, limit, f"{where}.check", unit_id), limit
@@ -256,15 +278,14 @@ class Indicators:
                 if known is not None and self.std.indicators[name].level == spec.over:
                     return known[0]
                 return [self.results[name].units[view.id].value for view in views]
-            field = self.field_columns.get((spec.over, name))
-            if field is not None:  # e.g. the enrolment every coefficient of a segment is weighted by
+            # kept for the evaluation: e.g. the enrolment every coefficient of a segment is weighted by
+            field = self.scope.view_column(spec.over, name)
+            if field is not None:
                 return field
-            values = [view.fields.get(name, _MISSING) for view in views]
-            for view, value in zip(views, values):
-                if value is _MISSING:
+            for view in views:
+                if name not in view.fields:
                     raise MissingInput(f"{view.place} ({view.id!r}) lacks {name!r}", path=f"{view.place}.{name}")
-            self.field_columns[(spec.over, name)] = values
-            return values
+            raise AssertionError(f"the column {name!r} of {spec.over!r} has no missing value")  # pragma: no cover
 
         fn = spec.function
         detail: dict[str, Any] = {"units": len(views)}
@@ -301,6 +322,9 @@ class Indicators:
         weights = column(spec.weight)
         if fn == "weighted_mean":
             return agg.weighted_mean(values, weights, where=where), detail
-        cv = agg.weighted_cv(values, weights, where=where)
+        checked = self.weights.get(id(weights))
+        if checked is None or checked.given is not weights:  # the seven coefficients of a segment share one
+            checked = self.weights[id(weights)] = agg.Weights(weights)
+        cv = agg.weighted_cv(values, weights, where=where, checked=checked)
         detail.update({"mean": cv.mean, "sd": cv.sd, "total_weight": cv.total_weight})
         return cv.cv, detail

@@ -15,12 +15,13 @@ from . import model as m
 from ..errors import EvaluationError, KernelError, NumberError, SubmissionError
 from .expressions import Expression
 from .readings import MissingInput, UnitView, Value
-from .segments import segment_view
-from .columns import unit_filter
+from .segments import SegmentFields, SegmentRows, segment_row, segment_view, student_counts, view_sources
+from .columns import enabled as columns_enabled, unit_filter
 from .submission import Submission, Unit
 from .vocabulary import coerce, lookup as vocabulary_lookup
 
 Lookup = Callable[[str], Value]
+_MISSING = object()
 
 
 class Scope:
@@ -39,6 +40,11 @@ class Scope:
         self.views: dict[str, tuple[UnitView, ...]] = {}
         self._checked: dict[str, dict[str, Value]] = {}  # a unit's checked inputs, by its place
         self._own_names: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
+        #: a school's students by segment and its field names, by its place
+        self._shapes: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        #: segment unit set → its views' rows (views built a column at a time: see column_views)
+        self._rows: dict[str, SegmentRows] = {}
+        self._view_columns: dict[tuple[str, str], object] = {}  # (unit set, name) → view_column
         self.data = self.own_inputs(submission.data, "county", "data")
 
     # -- inputs -----------------------------------------------------------------------------
@@ -97,7 +103,7 @@ class Scope:
         else:
             source = [(u, f"schools[{u.index}]") for u in self.sub.schools]
             level = "school"
-        fast = self.filtered_views(unit_set, source, level)
+        fast = self.column_views(unit_set, source, level)
         if fast is not None:
             return fast
         views = []
@@ -120,29 +126,72 @@ class Scope:
             views.append(UnitView(unit.id, fields, place))
         return tuple(views)
 
-    def filtered_views(self, unit_set: m.UnitSet, source: list[tuple[Unit, str]], level: str) -> tuple[UnitView, ...] | None:
-        """The views of a filtered unit set with the filter run a column at a time, or None: the
-        per-unit loop then builds them, raising any error in the order it always did."""
-        if unit_set.where is None:
+    def column_views(self, unit_set: m.UnitSet, source: list[tuple[Unit, str]], level: str) -> tuple[UnitView, ...] | None:
+        """The views of a segment or filtered unit set built a column at a time (the filter run
+        over columns, a segment view's fields built only when something reads them), or None:
+        the per-unit loop then builds them, raising any error in the order it always did."""
+        segment = unit_set.segment
+        if (unit_set.where is None and segment is None) or not columns_enabled():
             return None
         candidates: list[tuple[Unit, str, Mapping[str, Value]]] = []
+        rows = SegmentRows(segment) if segment is not None else None
+        checked = self._checked
         try:
             for unit, place in source:
-                fields = self._checked.get(place)
+                fields = checked.get(place)
                 if fields is None:
-                    fields = self._checked[place] = self.own_inputs(unit.values, level, place)
-                if unit_set.segment is not None:
-                    view = segment_view(fields, unit_set.segment, where=f"school {unit.id!r}")
-                    if view is None:
+                    fields = checked[place] = self.own_inputs(unit.values, level, place)
+                if rows is not None:
+                    shape = self._shapes.get(place)
+                    if shape is None:  # once for every segment unit set that reads the unit
+                        shape = self._shapes[place] = (student_counts(fields), tuple(fields))
+                    row = segment_row(shape[0], rows.segment)
+                    if row is None:
                         continue
-                    fields = view
+                    rows.add(fields, view_sources(shape[1], rows.segment), row[0], row[1])
                 candidates.append((unit, place, fields))
         except KernelError:
             return None
-        keep = unit_filter(self, unit_set, [fields for _, _, fields in candidates])
-        if keep is None:
-            return None
-        return tuple(UnitView(unit.id, fields, place) for (unit, place, fields), k in zip(candidates, keep) if k)
+        if unit_set.where is None:
+            keep = [True] * len(candidates)
+        else:
+            column: Callable[[str], list[Value] | None]
+            if rows is None:
+                def column(name: str) -> list[Value] | None:
+                    try:
+                        return [fields[name] for _, _, fields in candidates]
+                    except KeyError:
+                        return None
+            else:
+                column = rows.column
+            found = unit_filter(self, unit_set, len(candidates), column)
+            if found is None:
+                return None
+            keep = found
+        if rows is None:
+            return tuple(UnitView(unit.id, fields, place) for (unit, place, fields), k in zip(candidates, keep) if k)
+        self._rows[unit_set.id] = rows if all(keep) else rows.kept(keep)
+        segment = rows.segment
+        return tuple(
+            UnitView(unit.id, SegmentFields(fields, segment), place) for (unit, place, fields), k in zip(candidates, keep) if k
+        )
+
+    def view_column(self, unit_set: str, name: str) -> list[Value] | None:
+        """``[view.fields[name] for view in self.views[unit_set]]`` (kept for the evaluation), or
+        None when some view lacks ``name``."""
+        key = (unit_set, name)
+        column = self._view_columns.get(key, _MISSING)
+        if column is _MISSING:
+            rows = self._rows.get(unit_set)
+            if rows is None:
+                try:
+                    column = [view.fields[name] for view in self.views[unit_set]]
+                except KeyError:
+                    column = None
+            else:
+                column = rows.column(name)
+            self._view_columns[key] = column
+        return cast("list[Value] | None", column)
 
     # -- lookups ----------------------------------------------------------------------------
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import decimal
 import functools
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from ..errors import NumberError
 from .numbers import KERNEL_CONTEXT, as_number, is_number, ordered_sum
@@ -23,16 +24,21 @@ __all__ = [
     "NATIONAL_SEGMENT_WEIGHTS",
     "SEGMENTS",
     "SPLIT_RESOURCES",
+    "SegmentFields",
+    "SegmentRows",
     "VIEW_NAMES",
     "field_for",
     "segment_of",
+    "segment_row",
     "segment_share",
     "segment_shares",
     "segment_view",
     "split_name",
+    "student_counts",
     "students_by_segment",
     "view_field",
     "view_names",
+    "view_sources",
 ]
 
 #: The school segments of compulsory education and the senior segment of combined schools, in
@@ -172,16 +178,30 @@ def _view_plan(names: tuple[str, ...], segment: str) -> tuple[tuple[tuple[str, s
     return tuple(kept), tuple(split)
 
 
+def student_counts(fields: Mapping[str, Any]) -> tuple[int, ...]:
+    """The school's students of every segment, in :data:`SEGMENTS` order (0 where not given)."""
+    get = fields.get  # the three segments written out: no generator per school
+    return int(get("students.primary", 0) or 0), int(get("students.junior", 0) or 0), int(get("students.senior", 0) or 0)
+
+
+def segment_row(counts: tuple[int, ...], segment: str) -> tuple[int, Decimal] | None:
+    """A school's (by its :func:`student_counts`) students of ``segment`` and that segment's
+    share (None: no such students)."""
+    students = counts[SEGMENTS.index(segment)]
+    if students <= 0:
+        return None
+    return students, _view_share(counts, segment)
+
+
 def segment_view(
     fields: Mapping[str, V], segment: str, *, where: str = "school"
 ) -> dict[str, V | int | str | Decimal] | None:
     """The school as seen by one segment: its students, its teachers, its share of resources
     (None when the segment has no students)."""
-    counts = tuple(int(fields.get(name, 0) or 0) for name in _STUDENT_FIELDS)  # type: ignore[arg-type]
-    students = counts[SEGMENTS.index(segment)]
-    if students <= 0:
+    row = segment_row(student_counts(fields), segment)
+    if row is None:
         return None
-    share = _view_share(counts, segment)
+    students, share = row
     kept, split = _view_plan(tuple(fields), segment)
     view: dict[str, V | int | str | Decimal] = {target: fields[name] for name, target in kept}
     for name, target in split:
@@ -191,3 +211,121 @@ def segment_view(
     view["segment"] = segment
     view["share"] = share
     return view
+
+
+@functools.lru_cache(maxsize=1024)
+def view_sources(names: tuple[str, ...], segment: str) -> Mapping[str, tuple[str, bool]]:
+    """For schools whose fields are ``names``: each name of the segment view (but those the view
+    adds itself) → the school field it comes from and whether it is split by the share. Later
+    fields win over earlier ones and split over kept, as in :func:`segment_view`'s dict."""
+    kept, split = _view_plan(names, segment)
+    sources = {target: (name, False) for name, target in kept}
+    sources.update((target, (name, True)) for name, target in split)
+    for name in VIEW_NAMES:
+        sources.pop(name, None)
+    return sources
+
+
+class SegmentRows:
+    """The schools of a segment unit set, a column at a time: each one's fields, the
+    :func:`view_sources` of their layout, its students of the segment and the segment's share."""
+
+    __slots__ = ("segment", "fields", "sources", "students", "shares", "layouts")
+
+    def __init__(self, segment: str) -> None:
+        self.segment = segment
+        self.fields: list[Mapping[str, Any]] = []
+        self.sources: list[Mapping[str, tuple[str, bool]]] = []
+        self.students: list[int] = []
+        self.shares: list[Decimal] = []
+        self.layouts: dict[int, Mapping[str, tuple[str, bool]]] = {}  # schools share a few layouts
+
+    def add(self, fields: Mapping[str, Any], sources: Mapping[str, tuple[str, bool]], students: int, share: Decimal) -> None:
+        self.fields.append(fields)
+        self.sources.append(sources)
+        self.students.append(students)
+        self.shares.append(share)
+        if id(sources) not in self.layouts:
+            self.layouts[id(sources)] = sources
+
+    def kept(self, keep: Sequence[bool]) -> SegmentRows:
+        """The rows whose flag in ``keep`` is true."""
+        rows = SegmentRows(self.segment)
+        for i, k in enumerate(keep):
+            if k:
+                rows.add(self.fields[i], self.sources[i], self.students[i], self.shares[i])
+        return rows
+
+    def column(self, name: str) -> list[Any] | None:
+        """``[segment_view(fields, segment)[name] for each row]`` without building the views (each
+        split value multiplied by the share exactly as there), or None when some view lacks it."""
+        if name == "students":
+            return self.students
+        if name == "share":
+            return self.shares
+        if name == "segment":
+            return [self.segment] * len(self.fields)
+        picks = {key: sources.get(name) for key, sources in self.layouts.items()}
+        if None in picks.values():
+            return None
+        if len(set(picks.values())) == 1:  # the same field everywhere: a column in one call
+            source, split = next(iter(picks.values()))  # type: ignore[misc]  # none is None (above)
+            values: list[Any] = list(map(operator.itemgetter(source), self.fields))
+            splits: list[bool] = [split] * len(values)
+        else:
+            chosen = [cast("tuple[str, bool]", picks[id(sources)]) for sources in self.sources]
+            values = [fields[source] for fields, (source, _) in zip(self.fields, chosen)]
+            splits = [split for _, split in chosen]
+        if not any(splits):
+            return values
+        if all(splits) and set(map(type, values)) <= _PLAIN:
+            return list(map(KERNEL_CONTEXT.multiply, values, self.shares))
+        multiply = KERNEL_CONTEXT.multiply
+        return [
+            multiply(value, share) if split and is_number(value) else value
+            for value, share, split in zip(values, self.shares, splits)
+        ]
+
+
+_PLAIN: Final = frozenset((Decimal, int))  # exact types: a bool is not a number
+
+
+class SegmentFields(Mapping[str, Any]):
+    """A segment view's fields, built (by :func:`segment_view`) only when something reads them:
+    the column path reads :func:`segment_column` instead; gaps, reports and the per-unit path
+    read these."""
+
+    __slots__ = ("_fields", "_segment", "_view")
+
+    def __init__(self, fields: Mapping[str, Any], segment: str) -> None:
+        self._fields, self._segment = fields, segment
+        self._view: dict[str, Any] | None = None
+
+    def built(self) -> dict[str, Any]:
+        view = self._view
+        if view is None:
+            view = segment_view(self._fields, self._segment)
+            assert view is not None  # made only for schools with students of the segment
+            self._view = view
+        return view
+
+    def __getitem__(self, name: str) -> Any:
+        return self.built()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.built()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.built().get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.built())
+
+    def __len__(self) -> int:
+        return len(self.built())
+
+    def __repr__(self) -> str:
+        return repr(self.built())
+
+    def __reduce__(self) -> Any:  # pickled (batch workers) as the plain dict it stands for
+        return (dict, (dict(self.built()),))
