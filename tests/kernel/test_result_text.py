@@ -1,4 +1,4 @@
-"""The canonical JSON written as text (kernel/result.py ``result_json``) is, byte
+"""The canonical JSON written as text (kernel/result_text.py ``result_json``) is, byte
 for byte, ``canonical_json`` of the document written as data: on every fixture county, on
 generated counties of every built-in standard, in both traces, and with unit ids and notes that
 JSON must escape."""

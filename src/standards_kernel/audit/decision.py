@@ -21,7 +21,8 @@ from ..analysis.plan import NextGrade, next_grade, plan_to_data
 from ..kernel.evaluate import Evaluation, evaluate
 from ..kernel.model import Standard
 from ..kernel.numbers import KERNEL_CONTEXT
-from ..kernel.result import result_data, result_json
+from ..kernel.result import result_data
+from ..kernel.result_text import result_json
 from ..kernel.submission import Submission
 
 #: The tag of the canonical document. A change to its bytes for the same input bumps it, and
@@ -69,7 +70,7 @@ class Decision:
 
     def to_json(self, *, trace: str = "summary") -> str:
         """Canonical JSON text (one line, sorted keys): same input, same bytes. Written as text
-        (:func:`~standards_kernel.kernel.result.result_json`): the bytes of
+        (:func:`~standards_kernel.kernel.result_text.result_json`): the bytes of
         ``canonical_json(self.document(trace=trace))`` without a dict per unit."""
         return "".join(self.json_parts(trace=trace))
 
