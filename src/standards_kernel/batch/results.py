@@ -100,17 +100,23 @@ def render_error(error: Mapping[str, Any]) -> str:
     return rendered.render()
 
 
-def ok_line(item: Item, result: str | Iterable[str], decision_id: str | None) -> bytes:
+def ok_line(item: Item, result: str | list[str], decision_id: str | None) -> bytearray:
     """The results line of a scored input, UTF-8: ``result`` is the result's text, or its pieces
-    (``Decision.json_parts``), each encoded as it comes, so that a large county's result is not
-    held as one more whole string."""
+    (``Decision.json_parts``), which are consumed: each is encoded onto the line and let go, so
+    that a large county's result is held about once, not as text, pieces and line together."""
     head: dict[str, Any] = {"index": item.index, "input": item.label, "input_sha256": item.sha256, "ok": True}
     if decision_id:
         head["decision_id"] = decision_id
     # Every key sorts before "result": the line is canonical JSON ending with the result's bytes.
-    pieces = [result] if isinstance(result, str) else result
-    return b"".join([(canonical_json(head)[:-1] + ',"result":').encode("utf-8"),
-                     *(piece.encode("utf-8") for piece in pieces), b"}"])
+    line = bytearray((canonical_json(head)[:-1] + ',"result":').encode("utf-8"))
+    if isinstance(result, str):
+        line += result.encode("utf-8")
+    else:
+        for i, piece in enumerate(result):
+            line += piece.encode("utf-8")
+            result[i] = ""
+    line += b"}"
+    return line
 
 
 def error_line(item: Item, error: Mapping[str, Any], county: Mapping[str, str]) -> bytes:
@@ -185,7 +191,7 @@ class ResultsFile:
             self.stream.truncate(end)
             os.fsync(self.stream.fileno())
 
-    def write(self, lines: Iterable[bytes]) -> None:
+    def write(self, lines: Iterable[bytes | bytearray]) -> None:
         for line in lines:  # UTF-8 already (ok_line, error_line)
             self.stream.write(line)
             self.stream.write(b"\n")

@@ -44,7 +44,7 @@ class Outcome:
     """One evaluated item: its results line, and the facts the summary tallies."""
 
     index: int
-    line: bytes  # UTF-8, without its newline
+    line: bytes | bytearray  # UTF-8, without its newline
     seconds: float
     info: CountyInfo
 
