@@ -103,3 +103,15 @@ def test_text_kept_per_standard_is_used_only_for_the_objects_it_was_written_from
         assert text == canonical_json(again.document())
         assert json.loads(text)["parameters"][pid]["value"] == value
     assert first.to_json() == canonical_json(first.document())  # and the standard's own text still
+
+
+def test_a_decision_with_its_sensitivity_section_is_written_as_its_data() -> None:
+    from standards_kernel.audit.decision import with_sensitivity
+
+    path = ROOT / "fixtures" / "counties" / "yunnan" / "yuanjiang-2009.toml"
+    submission = read_submission(path)
+    decision = with_sensitivity(decide(submission, default_registry().resolve(str(submission.standard), submission.as_of)))
+    assert decision.sensitivity  # the section is there, with flips
+    for trace in ("summary", "full"):
+        text, data = written_both_ways(decision, trace)
+        assert text == data and '"sensitivity":' in text
