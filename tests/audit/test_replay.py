@@ -349,3 +349,20 @@ def test_replay_gives_the_full_trace_of_a_record_back(tmp_path: Path, capsys) ->
         {k: v for k, v in at2.result.items() if k not in ("format", "kernel_version")}
     assert main(["replay", str(path), "--trace", "full"]) == 2
     assert "--trace full names what --out writes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", EARLIER_2, ids=[p.name for p in EARLIER_2])
+def test_diff_of_an_at2_record_and_its_at3_record_shows_only_the_format(path: Path) -> None:
+    """Each unit's reads are not in @3: a diff compares the @2 record without them, not 49 removals."""
+    old, new = read_record_file(path), read_record_file(ROOT / "fixtures" / "records" / path.name)
+    for a, b in ((old, new), (new, old)):
+        result = diff_records(a, b)
+        changed = [(name, d.path) for name, diffs in result.sections.items() for d in diffs]
+        assert changed == [("other", "format")], changed
+    reads = copy.deepcopy(old.body)  # but a value that differs is still shown
+    iid = next(k for k, v in sorted(reads["result"]["indicators"].items()) if v.get("units"))
+    uid = sorted(reads["result"]["indicators"][iid]["units"])[0]
+    reads["result"]["indicators"][iid]["units"][uid]["value"] = "12345"
+    changed_record = make_record(reads, old.standard_content, old.created_at)
+    paths = [d.path for diffs in diff_records(changed_record, new).sections.values() for d in diffs]
+    assert f"indicators.{iid}.units.{uid}.value" in paths

@@ -252,9 +252,21 @@ def diff_records(a: EvaluationRecord, b: EvaluationRecord) -> RecordDiff:
     inputs_a = {k: v for k, v in a.submission.items() if k != "evaluation"}
     inputs_b = {k: v for k, v in b.submission.items() if k != "evaluation"}
     sections["inputs"] = list(json_diff(inputs_a, inputs_b))
-    for d in json_diff(a.result, b.result):
+    for d in json_diff(*_comparable_results(a.result, b.result)):
         sections[_section_of(d.path)].append(d)
     return RecordDiff(a, b, {name: tuple(diffs) for name, diffs in sections.items() if name != "skip"})
+
+
+def _comparable_results(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """The two results as far as both formats hold them: a record of a full-trace format (``@1``,
+    ``@2``) against a later one is compared without each unit's reads, which the later format
+    leaves out (its ``format`` still differs, and is shown)."""
+    full_a, full_b = a.get("format") in FULL_TRACE_FORMATS, b.get("format") in FULL_TRACE_FORMATS
+    if full_a and not full_b:
+        return summary_view(dict(a)), b
+    if full_b and not full_a:
+        return a, summary_view(dict(b))
+    return a, b
 
 
 def _header(record: EvaluationRecord) -> dict[str, Any]:
