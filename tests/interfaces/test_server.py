@@ -551,3 +551,20 @@ def test_the_full_trace_on_request_while_the_record_keeps_the_canonical_result(s
     assert stored["body"]["result"] == plain.json()  # the record keeps the canonical result
     wrong = server.client.post("/v1/evaluations?trace=everything", content=county)
     assert wrong.status_code == 400 and "trace" in wrong.text
+
+
+def test_replay_gives_a_records_full_trace_on_request(server: Server, openapi: dict[str, Any]) -> None:
+    county = submission_json(COUNTIES / "national" / "quality-2017-floor-exact.toml")
+    recorded = server.client.post("/v1/evaluations?record=true", content=county,
+                                  headers={"Content-Type": "application/json"})
+    assert recorded.status_code == 201
+    decision_id = recorded.json()["decision_id"]
+    plain = server.client.post(f"/v1/records/{decision_id}/replay")
+    full = server.client.post(f"/v1/records/{decision_id}/replay?trace=full")
+    assert plain.status_code == full.status_code == 200
+    assert "result" not in plain.json() and plain.json()["identical"] is True
+    body = full.json()
+    assert body["identical"] is True and body["result"]["trace"] == "full"
+    assert body["result"] == server.client.post("/v1/evaluations?trace=full", content=county).json()
+    schema = openapi["components"]["schemas"]["ReplayResult"]
+    assert "result" in schema["properties"] and "result" not in schema.get("required", [])

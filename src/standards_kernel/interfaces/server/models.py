@@ -498,6 +498,8 @@ class ReplayResult:
     #: meaning changed since and so were not compared (docs/audit.md).
     recorded_format: str | None = None
     not_compared: list[str] | None = None
+    #: Only with ?trace=full: the replayed result with what each unit read (docs/trace.md).
+    result: EvaluationResult | None = None
 
 
 # --- service --------------------------------------------------------------------------------

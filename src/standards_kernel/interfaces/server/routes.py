@@ -309,20 +309,29 @@ async def get_record(request: Request, decision_id: str = Parameter(description=
 @post("/v1/records/{decision_id:str}/replay", tags=["records"], summary="Replay a recorded evaluation",
       description="Re-evaluates the record with its own recorded standard content on its recorded date and "
                   "compares the result byte for byte (kernel_version aside); `identical` says whether it "
-                  "matched and `differences` lists every field that did not.",
+                  "matched and `differences` lists every field that did not. With ?trace=full the answer also "
+                  "holds `result`: the replayed result with what each unit read (the full trace, which the "
+                  "canonical result leaves out; docs/trace.md), rebuilt from the record's own submission and "
+                  "standard.",
       status_code=200, responses=problems(400, 404, 409, 503), operation_id="replayRecord")
-async def replay_record(request: Request, decision_id: str = Parameter(description="decision id", max_length=64)
-                        ) -> Response[models.ReplayResult]:
+async def replay_record(
+    request: Request,
+    decision_id: str = Parameter(description="decision id", max_length=64),
+    trace: Literal["summary", "full"] = Parameter(default="summary", description="`full`: also give the replayed "
+                                                  "result's full trace as `result`"),
+) -> Response[models.ReplayResult]:
     svc = service(request)
     record = await off_loop(svc.find_record, decision_id)  # in the thread that uses the ledger
-    replayed = await off_loop(replay_data, svc, record)
+    replayed = await off_loop(replay_data, svc, record, trace=trace)
     return json_response(canonical_json(replayed), headers={HEADER_DECISION: record.decision_id})
 
 
-def replay_data(svc: Service, record: Any) -> dict[str, Any]:
+def replay_data(svc: Service, record: Any, *, trace: str = "summary") -> dict[str, Any]:
     from ...audit.replay import replay
 
-    return {**replay(record, functions=svc.registry.functions).to_dict(), "kernel_version": __version__}
+    outcome = replay(record, functions=svc.registry.functions, trace=trace)
+    full = {"result": outcome.replayed} if trace == "full" and outcome.replayed is not None else {}
+    return {**outcome.to_dict(), "kernel_version": __version__, **full}
 
 
 ROUTES = [health, list_standards, get_standard, get_schema, evaluate_one, evaluate_batch, get_record, replay_record]
