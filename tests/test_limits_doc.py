@@ -32,6 +32,7 @@ def test_every_limit_in_the_doc_is_the_codes() -> None:
     assert f"| {expressions.MAX_NESTING} |" in row("MAX_NESTING")
     assert f"| {expressions.MAX_DEPTH} |" in row("expressions.py: MAX_DEPTH")
     assert f"1e{numbers.MIN_EXPONENT} to 9.99…e{numbers.MAX_EXPONENT}" in row("MIN_EXPONENT")
+    assert f"| {numbers.MAX_DIGITS} |" in row("MAX_DIGITS")
     assert mib(service.ServerConfig().max_body_bytes) in row("max_body_bytes")
     assert f"{guard.MAX_HEAD_BYTES // 1024} KiB, at most {guard.MAX_HEADERS} headers" in row("MAX_HEAD_BYTES")
     assert f"| {guard.MAX_TOKEN_BYTES} bytes |" in row("MAX_TOKEN_BYTES")

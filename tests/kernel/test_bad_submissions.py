@@ -47,6 +47,7 @@ def test_the_corpus_is_there():
         ('[1, 2]', "top level must be an object"),
         ('{"schools": [{"id": "a", "students": {"primary": -1}}]}', "must not be negative"),
         ('{"schools": [{"id": "a", "students": {"primary": 1.5}}]}', "expected a whole number"),
+        ('{"schools": [{"id": "a", "books": 3000.00000000000000000000000000001}]}', "more than 28 significant digits"),
     ],
 )
 def test_bad_json_submissions(text: str, expect: str):
@@ -118,3 +119,11 @@ def test_cli_exit_2_one_line_no_traceback(path: Path):
     assert run.returncode == 2 and run.stdout == ""
     assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1
     assert str(path) in run.stderr
+
+
+def test_trailing_zeros_are_not_digits_lost(tmp_path: Path):
+    """A value written with more zeros after it than the kernel keeps is the same value."""
+    text = (DATA / "bad_submissions" / "rate_over_one.toml").read_text("utf-8")
+    plain = parse_submission(text.replace("satisfaction_rate = 92", "satisfaction_rate = 0.92"))
+    zeros = parse_submission(text.replace("satisfaction_rate = 92", "satisfaction_rate = 0.92000000000000000000000000000000"))
+    assert plain.data["satisfaction_rate"] == zeros.data["satisfaction_rate"] and plain.sha256 == zeros.sha256

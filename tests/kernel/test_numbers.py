@@ -91,3 +91,36 @@ def test_canonical_texts_of_a_column_are_each_values_canonical_text(values: list
     from standards_kernel.kernel.numbers import canonical_texts
 
     assert canonical_texts(values) == [canonical(v) for v in values]
+
+
+def test_an_input_of_more_significant_digits_than_the_kernel_keeps_is_refused() -> None:
+    from standards_kernel.kernel.numbers import MAX_DIGITS
+
+    assert MAX_DIGITS == KERNEL_CONTEXT.prec  # what the canonical text holds is what the kernel computes with
+    with pytest.raises(NumberError, match="more than 28 significant digits") as raised:
+        to_decimal(Decimal("45584.0000000000000000000000049"), where="data.x")
+    assert raised.value.path == "data.x" and "round it in the source" in str(raised.value)
+    with pytest.raises(NumberError, match="more than 28 significant digits"):
+        to_decimal("0.12345678901234567890123456789")
+    # trailing zeros are not digits lost: the value is exactly the shorter one
+    assert to_decimal(Decimal("45584.000000000000000000000000000")) == 45584
+    assert to_decimal("0.1234567890123456789012345678") == Decimal("0.1234567890123456789012345678")
+    assert to_decimal(10**30) == 10**30  # an int is written exactly whatever its digits
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.builds(lambda sign, digits, exponent: Decimal((sign, tuple(digits), exponent)),
+                 st.integers(0, 1), st.lists(st.integers(0, 9), min_size=1, max_size=34), st.integers(-30, 0)))
+def test_an_input_is_accepted_exactly_when_its_canonical_text_holds_it(value: Decimal) -> None:
+    """Accepted iff the canonical text (which the hash and replay use) is the same number."""
+    from standards_kernel.kernel.numbers import significant_digits
+
+    if value and not -30 <= value.adjusted() <= 30:
+        return
+    try:
+        accepted = to_decimal(value)
+    except NumberError:
+        assert significant_digits(value) > 28
+        assert Decimal(canonical(value)) != value  # written rounded: refusing it is what keeps hashes honest
+    else:
+        assert accepted == value and Decimal(canonical(value)) == value

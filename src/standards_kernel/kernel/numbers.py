@@ -42,6 +42,10 @@ ROUNDING_MODES: Final = {
 Number = Decimal | int
 #: Decimal exponents the kernel accepts from input (zero aside): magnitudes 1e-30 to 9.99…e30.
 #: Compared with ``Decimal.adjusted()``, which does no arithmetic and so cannot overflow.
+#: The most significant digits an input number may have: the kernel's precision. A longer one
+#: would be computed with as given but written rounded into the canonical submission and its hash,
+#: so two inputs would share a hash and a replay would compute with the rounded value.
+MAX_DIGITS: Final = 28
 MIN_EXPONENT: Final = -30
 MAX_EXPONENT: Final = 30
 
@@ -78,7 +82,20 @@ def to_decimal(value: object, *, where: str = "value") -> Decimal:
         # Far outside any count, area or sum of money; such magnitudes only make the 28-digit
         # context overflow, underflow to 0 in print, or take minutes in exact gap arithmetic.
         raise NumberError(f"{value} is outside the kernel's range (magnitudes 1e-30 to 1e31)", path=where)
+    if kind is not int and len(str(result)) > MAX_DIGITS and significant_digits(result) > MAX_DIGITS:
+        raise NumberError(f"{value} has more than {MAX_DIGITS} significant digits", path=where,
+                          hint=f"round it in the source: the kernel computes with {MAX_DIGITS}, and the canonical "
+                               "submission and its hash could not hold it exactly")
     return result
+
+
+def significant_digits(value: Decimal) -> int:
+    """The digits of a finite Decimal's coefficient without its trailing zeros (``45584.000`` has 5)."""
+    digits = value.as_tuple().digits
+    count = len(digits)
+    while count > 1 and digits[count - 1] == 0:
+        count -= 1
+    return count
 
 
 #: Number text as the kernel reads it: ASCII digits only (``Decimal`` alone would also read

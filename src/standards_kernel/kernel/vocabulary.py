@@ -27,7 +27,7 @@ import tomli
 
 from ..errors import NumberError, SubmissionError
 from .model import InputSpec, Label
-from .numbers import KERNEL_CONTEXT, MAX_EXPONENT, MIN_EXPONENT, to_decimal
+from .numbers import KERNEL_CONTEXT, MAX_DIGITS, MAX_EXPONENT, MIN_EXPONENT, to_decimal
 
 LEVELS = ("school", "township", "county")
 
@@ -209,6 +209,8 @@ def plain(spec: InputSpec, value: object) -> Decimal | int | bool | str | None:
         return None
     if kind == "count" or kind == "fact":
         return int(number) if number == number.to_integral_value() else None
+    if len(str(number)) > MAX_DIGITS:  # perhaps more digits than the kernel keeps: the full check decides
+        return None
     if kind == "rate" and number > 1:
         return None
     return number
