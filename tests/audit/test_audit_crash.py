@@ -120,3 +120,22 @@ def test_concurrent_writers_keep_one_valid_chain(tmp_path) -> None:
     assert len(acknowledged) == 100
     present, count = _present(path)
     assert present == acknowledged and count == 100
+
+
+def test_processes_opening_one_new_ledger_at_once_all_succeed(tmp_path) -> None:
+    """Six processes making the same new ledger at once: each opens it (SQLite may answer "database
+    is locked" at once while another switches the new file to WAL; the ledger tries again)."""
+    code = "import sys; from standards_kernel.audit.ledger import Ledger; Ledger(sys.argv[1], create=True).close()"
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    failures = []
+    for run in range(8):
+        path = tmp_path / f"new-{run}.sqlite3"
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE, text=True, env=env)
+                 for _ in range(6)]
+        for proc in procs:
+            _, err = proc.communicate(timeout=120)
+            if proc.returncode:
+                failures.append(err.strip().splitlines()[-1])
+        with Ledger(path) as ledger:
+            assert ledger.verify().ok
+    assert failures == []

@@ -10,6 +10,7 @@ that does not name a later record as it is.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -107,9 +108,27 @@ class SqliteLedger(Ledger):
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
             self.conn.execute("PRAGMA foreign_keys=ON")
-            self._init_schema(create)
+            self._init_with_retries(create)
         except sqlite3.DatabaseError as error:
             raise LedgerError(f"not a usable ledger: {error}", file=str(self.path)) from None
+
+    def _init_with_retries(self, create: bool) -> None:
+        """:meth:`_init_schema`, tried again while another process makes the same new ledger.
+
+        Switching a new file to WAL, or reading it while another connection does, can answer
+        "database is locked" at once, without waiting the busy timeout (SQLite does not call its
+        busy handler there): several writers starting on one new ledger met it about once in a
+        hundred. Every step of the schema is idempotent, so it is simply tried again, for at most
+        the busy timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._init_schema(create)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def close(self) -> None:
         self.conn.close()
