@@ -15,7 +15,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 import httpx
 import tomli
@@ -48,13 +48,18 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(*args: str, wait_s: float = 20.0) -> Iterator[Server]:
-    """``standards-kernel serve --port P ARGS`` in a subprocess, until the block ends."""
+def running_server(*args: str, wait_s: float = 20.0,
+                   command: Callable[[int], list[str]] | None = None) -> Iterator[Server]:
+    """``standards-kernel serve --port P ARGS`` in a subprocess, until the block ends; ``command``:
+    another server process to run instead, given the port it must listen on."""
     port = free_port()
-    command = [sys.executable, "-m", "standards_kernel", "serve", "--port", str(port), "--no-access-log", *args]
+    if command is None:
+        argv = [sys.executable, "-m", "standards_kernel", "serve", "--port", str(port), "--no-access-log", *args]
+    else:
+        argv = command(port)
     # The log goes to a file: a pipe nobody reads would fill up and stall the server.
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     server = Server(process, port, log)
     try:
         deadline = time.monotonic() + wait_s

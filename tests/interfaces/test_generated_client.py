@@ -18,7 +18,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,7 +26,7 @@ import pytest
 
 from standards_kernel.kernel.formats import content_json
 from tests.helpers import DATA, synthetic_county
-from tests.helpers.server import COUNTIES, YUANJIANG, cli_main, free_port, submission_json
+from tests.helpers.server import COUNTIES, YUANJIANG, cli_main, running_server, submission_json
 
 PACKAGE = "sk_generated_client"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
@@ -57,31 +56,10 @@ SERVE = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("server")
-    port = free_port()
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-c", SERVE, str(port), str(folder / "ledger.sqlite3"),
-                                str(DATA / "standards" / "synthetic.toml")], stdout=log, stderr=subprocess.STDOUT)
-    address = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (folder / "server.log").read_text("utf-8")
-            try:
-                if httpx.get(address + "/v1/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.05)
-        yield address
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    synthetic = DATA / "standards" / "synthetic.toml"
+    with running_server(wait_s=30, command=lambda port: [sys.executable, "-c", SERVE, str(port),
+                                                          str(folder / "ledger.sqlite3"), str(synthetic)]) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,7 @@ Number = Decimal | int
 #: The most significant digits an input number may have: the kernel's precision. A longer one
 #: would be computed with as given but written rounded into the canonical submission and its hash,
 #: so two inputs would share a hash and a replay would compute with the rounded value.
-MAX_DIGITS: Final = 28
+MAX_DIGITS: Final = KERNEL_CONTEXT.prec  # 28
 MIN_EXPONENT: Final = -30
 MAX_EXPONENT: Final = 30
 
@@ -127,7 +127,6 @@ def is_number(value: object) -> TypeGuard[Decimal | int]:
 
 
 _NON_ZERO_DIGITS: Final = frozenset("123456789")
-_PRECISION: Final = KERNEL_CONTEXT.prec
 
 
 def canonical(value: Decimal | int) -> str:
@@ -138,16 +137,11 @@ def canonical(value: Decimal | int) -> str:
     """
     if type(value) is Decimal:  # the common case, first
         text = str(value)
-        # Canonical as Python writes it when it has no exponent, no trailing zero after a point
-        # and at most 28 digits (which normalize() would not round): no new Decimal to make. A
-        # last digit 1-9 also means finite and not zero, so those checks are skipped (most
-        # computed values).
-        if "E" not in text and (len(text) <= _PRECISION or _digits(text) <= _PRECISION):
-            if text[-1] in _NON_ZERO_DIGITS:
-                return text
-            if value and value.is_finite() and (text[-1] != "0" or "." not in text):
-                return text
+        if _as_written(text):
+            return text
         if value and value.is_finite():
+            if "E" not in text and "." not in text and _digits(text) <= MAX_DIGITS:
+                return text  # a whole number ending in zeros ("100"): canonical as written too
             return format(value.normalize(KERNEL_CONTEXT), "f")
     if isinstance(value, bool):
         raise NumberError(f"cannot serialise the boolean {value} as a number")
@@ -166,10 +160,16 @@ def canonical_texts(values: Sequence[Decimal]) -> list[str]:
     text Python writes is canonical already, as in :func:`canonical`) decided for the whole
     column at once."""
     texts = list(map(str, values))
-    for i in [i for i, t in enumerate(texts) if t[-1] not in _NON_ZERO_DIGITS or "E" in t
-              or (len(t) > _PRECISION and _digits(t) > _PRECISION)]:
+    for i in [i for i, t in enumerate(texts) if not _as_written(t)]:
         texts[i] = canonical(values[i])
     return texts
+
+
+def _as_written(text: str) -> bool:
+    """Whether a Decimal's ``str()`` is its canonical text already (most computed values): no
+    exponent, at most 28 digits (which normalize() would not round), and a last digit 1-9, which
+    also means finite, not zero and no trailing zero."""
+    return text[-1] in _NON_ZERO_DIGITS and "E" not in text and (len(text) <= MAX_DIGITS or _digits(text) <= MAX_DIGITS)
 
 
 def _digits(text: str) -> int:

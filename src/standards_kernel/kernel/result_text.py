@@ -66,13 +66,7 @@ def _coalesced(pieces: list[str]) -> list[str]:
 
 def _json_atoms(column: list[Any]) -> list[str]:
     """JSON text of each value of a column of canonical texts (numbers are JSON strings)."""
-    return [encode_basestring(v) if type(v) is str else _atom(v) for v in column]
-
-
-def _atom(value: Any) -> str:
-    if isinstance(value, str):
-        return str(encode_basestring(value))
-    return "true" if value is True else "false" if value is False else "null"
+    return [encode_basestring(v) if type(v) is str else _json_value(v) for v in column]
 
 
 def _columns_json(units: UnitReadings, texts: dict[int, str], reads: bool,
@@ -89,7 +83,7 @@ def _columns_json(units: UnitReadings, texts: dict[int, str], reads: bool,
     order, unit_keys = found
     mets = units.met_column
     value_json = _json_atoms(values)
-    head = "" if limit is None else '"limit":' + _atom(limit) + ","
+    head = "" if limit is None else '"limit":' + _json_value(limit) + ","
     met_json = [_MET_JSON[met] for met in mets]
     notes = [("" if not n else '"note":' + encode_basestring(n) + ",") for n in units.notes] if units.notes else None
     read_json: list[str] | None = None
@@ -154,17 +148,13 @@ def _object_pieces(pairs: Iterable[tuple[str, list[str]]]) -> list[str]:
     """The pieces of a JSON object from (key, the pieces of its value), keys sorted as
     ``canonical_json`` sorts them."""
     out = ["{"]
-    for key, pieces in sorted(pairs, key=_first):
+    for key, pieces in sorted(pairs, key=operator.itemgetter(0)):
         if len(out) > 1:
             out.append(",")
         out.append(encode_basestring(key) + ":")
         out += pieces
     out.append("}")
     return out
-
-
-def _first(pair: tuple[str, Any]) -> str:
-    return pair[0]
 
 
 # --- what is the same for every evaluation under a standard, kept as text ---------------------
@@ -269,21 +259,14 @@ _Template = list[tuple[str, "str | None"]]
 
 
 def _filled(template: _Template, varying: Mapping[str, Any]) -> list[str]:
-    """The template with each varying value's JSON text in its slot, as pieces: a unit section
-    (already JSON text) stays a piece of its own, the rest is joined."""
+    """The template with each varying value's JSON text in its slot, as pieces (a unit section,
+    already JSON text, is one of them: runs of small pieces are joined once, by :func:`_coalesced`)."""
     out: list[str] = []
-    pieces: list[str] = []
     for text, slot in template:
         out.append(text)
         if slot is not None:
-            value = varying[slot]
-            if type(value) is _Json and len(value) > _LARGE:  # a large unit section: not copied
-                pieces += ["".join(out), value]
-                out = []
-            else:
-                out.append(_json_value(value))
-    pieces.append("".join(out))
-    return pieces
+            out.append(_json_value(varying[slot]))
+    return out
 
 
 _FRAGMENTS: dict[int, _Fragments] = {}
