@@ -12,7 +12,7 @@ place only, :mod:`standards_kernel.audit.decision`; the kernel knows nothing of 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Mapping, Protocol, Sequence, cast
+from typing import Any, Final, Mapping, Protocol, Sequence, cast
 
 from ..version import __version__
 from . import model as m
@@ -29,9 +29,10 @@ def result_data(evaluation: Evaluation, *, unit_reads: bool = True) -> dict[str,
     std = evaluation.standard
     sections = UnitSections(unit_reads)
     data = small_sections(evaluation)
+    texts = sections.texts
     data.update({
-        "gates": {rid: _rule(r, std) for rid, r in evaluation.rules.items() if r.rule.kind == "gate"},
-        "vetoes": {rid: _rule(r, std) for rid, r in evaluation.rules.items() if r.rule.kind == "veto"},
+        "gates": {rid: _rule(r, std, texts) for rid, r in evaluation.rules.items() if r.rule.kind == "gate"},
+        "vetoes": {rid: _rule(r, std, texts) for rid, r in evaluation.rules.items() if r.rule.kind == "veto"},
         "indicators": {iid: _indicator(r, std, sections) for iid, r in sorted(evaluation.indicators.items())},
         "parameters": parameters_data(evaluation),
         "sources": sources_data(evaluation),
@@ -41,14 +42,20 @@ def result_data(evaluation: Evaluation, *, unit_reads: bool = True) -> dict[str,
     return data
 
 
-
-
 def small_sections(evaluation: Evaluation) -> dict[str, Any]:
-    std = evaluation.standard
-    sub = evaluation.submission
+    """The result's small top-level keys, in the order result_data has always written them."""
+    data = {**standard_sections(evaluation.standard), **county_sections(evaluation)}
+    return {key: data[key] for key in _SMALL_KEYS}
+
+
+_SMALL_KEYS: Final = ("kernel_version", "input_sha256", "standard", "county", "as_of", "stage", "score", "max_score",
+                      "grade_by_score", "grade", "grades", "lowered_by", "areas", "assumptions")
+
+
+def standard_sections(std: m.Standard) -> dict[str, Any]:
+    """The small top-level keys the same in every result under a standard (and kernel)."""
     return {
         "kernel_version": __version__,
-        "input_sha256": sub.sha256,
         "standard": {
             "id": std.id,
             "edition": std.edition,
@@ -56,6 +63,15 @@ def small_sections(evaluation: Evaluation) -> dict[str, Any]:
             "title": _label(std.title),
             "extends": std.extends,
         },
+        "grades": [{"id": g.id, "label": _label(g.label)} for g in std.grades],
+    }
+
+
+def county_sections(evaluation: Evaluation) -> dict[str, Any]:
+    """The small top-level keys of this evaluation."""
+    sub = evaluation.submission
+    return {
+        "input_sha256": sub.sha256,
         "county": dict(sorted(sub.county.items())),
         "as_of": evaluation.as_of.isoformat(),
         "stage": sub.stage,
@@ -63,7 +79,6 @@ def small_sections(evaluation: Evaluation) -> dict[str, Any]:
         "max_score": _num(evaluation.max_score),
         "grade_by_score": evaluation.grade_by_score,
         "grade": evaluation.grade,
-        "grades": [{"id": g.id, "label": _label(g.label)} for g in std.grades],
         "lowered_by": [r.rule.id for r in evaluation.lowered_by],
         "areas": {
             aid: {
@@ -133,6 +148,21 @@ def value_text(value: Any) -> Any:
     return value
 
 
+def number_text(value: Any, texts: dict[int, str]) -> Any:
+    """:func:`value_text`, a number's text kept in ``texts`` by the object's id: most numbers of a
+    result are written several times (an input, the indicator reading it, its gate; a limit).
+    Only for objects the evaluation holds while its result is written, so no id is reused."""
+    kind = type(value)
+    if kind is Decimal:
+        found = texts.get(id(value))
+        if found is None:
+            found = texts[id(value)] = canonical(value)
+        return found
+    if kind is bool or kind is str:
+        return value
+    return value_text(value)
+
+
 def _citation(c: m.Citation | None) -> dict[str, Any]:
     if c is None:
         return {}
@@ -141,14 +171,14 @@ def _citation(c: m.Citation | None) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v}
 
 
-def reading_data(r: Reading, reads: bool = True) -> dict[str, Any]:
-    data: dict[str, Any] = {"value": value_text(r.value)}
+def reading_data(r: Reading, reads: bool, texts: dict[int, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {"value": number_text(r.value, texts)}
     if r.met is not None:
         data["met"] = r.met
     if r.limit is not None:
-        data["limit"] = value_text(r.limit)
+        data["limit"] = number_text(r.limit, texts)
     if r.reads and reads:
-        data["reads"] = {k: value_text(v) for k, v in sorted(r.reads.items())}
+        data["reads"] = {k: number_text(v, texts) for k, v in sorted(r.reads.items())}
     if r.note:
         data["note"] = r.note
     return data
@@ -177,12 +207,15 @@ def column_texts(units: UnitReadings, texts: dict[int, str], reads: bool) -> tup
 
     column = units.value_column
     # computed values are new objects, each written once: the whole column at a time
-    values = (canonical_texts(cast(Sequence[Decimal], column)) if all(type(v) is Decimal for v in column)
+    values = (canonical_texts(cast(Sequence[Decimal], column)) if set(map(type, column)) <= _DECIMAL
               else column_text(column))
     limit = None if units.limit is None else value_text(units.limit)
     order = sorted(range(len(units.names)), key=units.names.__getitem__)
     columns = [(units.names[j], column_text(units.columns[j])) for j in order] if reads else []
     return values, limit, columns
+
+
+_DECIMAL: Final = frozenset((Decimal,))
 
 
 def _columns(units: UnitReadings, texts: dict[int, str], reads: bool = True) -> dict[str, Any]:
@@ -209,15 +242,11 @@ def _columns(units: UnitReadings, texts: dict[int, str], reads: bool = True) -> 
     return out
 
 
-
-
-
-
-
-
 class Sections(Protocol):
     """What writes a unit indicator's ``units`` object: :class:`UnitSections` (data) or
     ``result_text.TextSections`` (JSON text)."""
+
+    texts: dict[int, str]  # each number's text, once per document (see number_text)
 
     def section(self, units: Mapping[str, Reading]) -> Any: ...
 
@@ -233,7 +262,7 @@ class UnitSections:
     def section(self, units: Mapping[str, Reading]) -> Any:
         if isinstance(units, UnitReadings):
             return _columns(units, self.texts, self.reads)
-        return {uid: reading_data(r, self.reads) for uid, r in sorted(units.items())}  # the per-unit path
+        return {uid: reading_data(r, self.reads, self.texts) for uid, r in sorted(units.items())}  # the per-unit path
 
 
 def _indicator(res: IndicatorResult, std: m.Standard, sections: UnitSections) -> dict[str, Any]:
@@ -257,20 +286,19 @@ def indicator_fixed(ind: m.Indicator, std: m.Standard) -> tuple[dict[str, Any], 
 def indicator_varying(res: IndicatorResult, sections: Sections) -> dict[str, Any]:
     """What an indicator's result says this time: its value(s), check, points."""
     ind = res.indicator
-    data: dict[str, Any] = {}
+    data: dict[str, Any]
     missing = getattr(res, "missing", ())  # not assessable (kernel.indicators.NotAssessable)
     if missing:
-        data["assessable"] = False
-        data["missing_inputs"] = list(missing)
+        data = {"assessable": False, "missing_inputs": list(missing)}
     elif res.county is not None:
-        data.update(reading_data(res.county))
+        data = reading_data(res.county, True, sections.texts)
     else:
-        data["units"] = sections.section(res.units)
+        data = {"units": sections.section(res.units)}
         if res.met is not None:
             data["met"] = res.met
             data["failed_units"] = list(res.failed_units)
     if res.detail:
-        data["detail"] = {k: value_text(v) for k, v in sorted(res.detail.items())}
+        data["detail"] = {k: number_text(v, sections.texts) for k, v in sorted(res.detail.items())}
     if ind.scoring is not None and missing:  # points not awarded: the item's max, no points
         data["max"] = _num(ind.scoring.max)
         data["scoring"] = ind.scoring.kind
@@ -299,8 +327,8 @@ def how(ind: m.Indicator) -> str:
     return f"at least {ind.k_of_n.k} of {len(ind.k_of_n.of)} met ({', '.join(ind.k_of_n.of)}){floor}"
 
 
-def _rule(r: RuleResult, std: m.Standard) -> dict[str, Any]:
-    return {**rule_fixed(r.rule, std), **rule_varying(r)}
+def _rule(r: RuleResult, std: m.Standard, texts: dict[int, str]) -> dict[str, Any]:
+    return {**rule_fixed(r.rule, std), **rule_varying(r, texts)}
 
 
 def rule_fixed(rule: m.Rule, std: m.Standard) -> dict[str, Any]:
@@ -320,13 +348,13 @@ def rule_fixed(rule: m.Rule, std: m.Standard) -> dict[str, Any]:
     return data
 
 
-def rule_varying(r: RuleResult) -> dict[str, Any]:
+def rule_varying(r: RuleResult, texts: dict[int, str]) -> dict[str, Any]:
     """What a gate or veto says this time."""
     data: dict[str, Any] = {("triggered" if r.rule.kind == "veto" else "failed"): r.failed, "applied": r.applied}
     if r.value is not None:
-        data["value"] = value_text(r.value)
+        data["value"] = number_text(r.value, texts)
     if r.limit is not None:
-        data["limit"] = value_text(r.limit)
+        data["limit"] = number_text(r.limit, texts)
     if r.failed_units:
         data["failed_units"] = list(r.failed_units)
     missing = getattr(r, "missing", ())  # its indicator is not assessable (kernel.scoring.UnassessedRule)
