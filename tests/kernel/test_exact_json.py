@@ -267,3 +267,27 @@ def test_check_text_values_names_the_path_of_the_first_refusal() -> None:
     assert caught.value.message == f"nested deeper than {MAX_DEPTH} levels"
     assert outcome(check_text_values, {1: "x", "k": ["\ud800"]}) == outcome(old_check_text_values, {1: "x", "k": ["\ud800"]})
     check_text_values({"a": [_wrap(Decimal("1.5"), MAX_DEPTH - 2)], 2: None})  # 64 levels: the most allowed
+
+
+@pytest.mark.parametrize("text", [
+    '{"a":1,"a":2}',                     # compact: more colons than keys read
+    '{"a":{"b":1,"b":2},"c":{"b":3}}',   # the same key in two objects is no fault; twice in one is
+    '{"a" :1,"a"\n:2}',                  # white space before the colon
+    '{"a":"x:y","a":2}',                 # a colon in a value as well
+    '{"a":"x:y","b":"::"}',              # colons in values, no key twice: read by the checked parse
+    '[{"a":1},{"a":1,"a":1}]',
+    '{"\\u0061":1,"a":2}',                # the same key written two ways
+    '{"a":[1,{"b":"c"}],"d":{}}',
+])
+def test_a_key_given_twice_is_refused_as_before_and_the_rest_read(text: str) -> None:
+    assert outcome(exact_json, text) == outcome(old_exact_json, text)
+
+
+def test_a_county_line_has_a_colon_per_key_so_the_parse_without_the_key_check_stands() -> None:
+    from standards_kernel.batch.synth import generate
+    from standards_kernel.kernel.formats import _shape, content_json
+    from standards_kernel.kernel.registry import default_registry
+
+    text = content_json(next(iter(generate(default_registry().get("national.quality-balance@2017"), 1, 20, seed=3))))
+    assert _shape(json.loads(text, parse_float=Decimal)) == (False, text.count(":"))
+    assert outcome(exact_json, text) == outcome(old_exact_json, text)

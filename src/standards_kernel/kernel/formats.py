@@ -12,15 +12,18 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import operator
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Final
 
 import tomli
 
 from ..errors import KernelError
-from .numbers import canonical
+from .numbers import MAX_DIGITS, canonical, canonical_texts
 
 
 #: The deepest nesting of arrays and objects (tables) read from JSON or TOML. A submission is 3
@@ -44,11 +47,40 @@ def exact_json(text: str) -> Any:
     deeper than :data:`MAX_DEPTH` refused (:class:`InputTextError`, a ``ValueError``; a syntax
     error is ``json.JSONDecodeError``).
 
-    The C parser runs first; the walks in Python run only when they can find something: the
-    bracket walk of the text (which names the line) when parsing failed or the data is too deep,
-    the surrogate walk when the text holds a surrogate escape or character. Refusals and their
-    order are those of walking the text first, parsing, then walking the data (tests/kernel/
-    test_exact_json.py keeps that reading as the oracle)."""
+    The C parser runs first, building its dicts itself; the walks in Python run only when they
+    can find something: the bracket walk of the text (which names the line) when parsing failed
+    or the data is too deep, the surrogate walk when the text holds a surrogate escape or
+    character. A key given twice leaves fewer keys in the data than the text has, and every key
+    of the text is followed by a colon of its own: when the text has as many colons as the data
+    has keys, no key is given twice. Nor is one when no quote is followed by white space (so
+    every key's quote is followed by its colon) and the text has as many ``":`` as the data has
+    keys (colons in text values: a record's times). Otherwise the text is parsed again with the
+    check of every object (:func:`_unique_keys`), which refuses the first key given twice.
+    Refusals and their order are those of walking the text first, parsing, then walking the
+    data (tests/kernel/test_exact_json.py keeps that reading as the oracle)."""
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except Exception:  # noqa: BLE001 - the checked parse raises what the kernel says
+        data = _FAILED
+    if data is _FAILED:  # outside the handler: its error carries no parser error as context
+        return _checked_json(text)
+    deep, keys = _shape(data)
+    if deep:
+        _check_json_depth(text)  # parsed JSON is as deep as its text: this raises, naming the line
+    elif keys != text.count(":") and (keys != text.count('":') or _QUOTE_SPACE.search(text)):
+        return _checked_json(text)  # a key perhaps given twice: every object checked
+    if _may_hold_surrogate(text):
+        check_text_values(data)
+    return data
+
+
+_FAILED: Final = object()
+#: A quote followed by white space: where a key may end with no colon right after it.
+_QUOTE_SPACE: Final = re.compile(r'"[ \t\n\r]')
+
+
+def _checked_json(text: str) -> Any:
+    """:func:`exact_json` with every object's keys checked as it is parsed."""
     try:
         data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except Exception as exc:  # noqa: BLE001 - re-raised below unless the text is too deep
@@ -61,9 +93,9 @@ def exact_json(text: str) -> Any:
             raise failure
         finally:
             failure = None  # no cycle through this frame's traceback keeps the text alive
-    deep = _deeper_than_max(data)  # cheaper than counting the text's brackets first
+    deep, _ = _shape(data)
     if deep:
-        _check_json_depth(text)  # parsed JSON is as deep as its text: this raises, naming the line
+        _check_json_depth(text)
     if deep or _may_hold_surrogate(text):
         check_text_values(data)
     return data
@@ -91,16 +123,19 @@ def _check_json_depth(text: str) -> None:
             depth -= 1
 
 
-def _deeper_than_max(data: Any) -> bool:
-    """Parsed JSON nested deeper than :data:`MAX_DEPTH`: a walk of its containers, level by level
-    (json's C parser itself gives up only near the recursion limit, ~1000 levels)."""
+def _shape(data: Any) -> tuple[bool, int]:
+    """Whether parsed JSON is nested deeper than :data:`MAX_DEPTH`, and (when not) how many keys
+    its objects hold: a walk of its containers, level by level (json's C parser itself gives up
+    only near the recursion limit, ~1000 levels)."""
     level = [data] if type(data) is dict or type(data) is list else []
+    keys = 0
     for _ in range(MAX_DEPTH):
         if not level:
-            return False
+            return False, keys
+        keys += sum([len(container) for container in level if type(container) is dict])
         level = [item for container in level for item in (container.values() if type(container) is dict else container)
                  if type(item) is dict or type(item) is list]
-    return bool(level)
+    return bool(level), keys
 
 
 def _may_hold_surrogate(text: str) -> bool:
@@ -261,6 +296,129 @@ def _reject_constant(name: str) -> Any:
 def canonical_json(data: Any) -> str:
     """Canonical JSON of plain data whose decimals are already text (results, submissions)."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+#: How ``json.dumps(..., ensure_ascii=False)`` writes a string (the C function, when there is one).
+string_json: Final = json.encoder.encode_basestring
+_BOOLEANS: Final = {True: "true", False: "false"}
+_WRITTEN: Final = frozenset((str, int, bool, Decimal))
+_FIRST_COMMA: Final = operator.methodcaller("replace", "{,", "{", 1)
+
+
+def canonical_rows(rows: Sequence[Mapping[str, Any]], ids: Sequence[str] | None = None) -> list[str] | None:
+    """``canonical_json`` of each row's canonical data, written straight from the row: every
+    name but ``id`` with its value (text as it is, ``true``/``false``, an int or a Decimal as its
+    canonical text in quotes), and with ``ids``, ``id`` as the row's id; keys sorted.
+
+    A column at a time (a name across every row that has it), then each row one join of its
+    pieces: the key texts between the values are the same in every row. None when a name is not
+    text or a value not of exactly those four types: the caller's general path writes them (or
+    says what is wrong); an error on the way (a NaN) is the caller's to hand to that path too."""
+    if ids is not None and not {str}.issuperset(map(type, ids)):
+        return None  # an id is written as what it is, not as a value (an int id is a JSON number)
+    count = len(rows)
+    if count < 3:  # too few rows for columns to pay (the county's own data)
+        rows_written = [_row_json(row, None if ids is None else ids[i]) for i, row in enumerate(rows)]
+        return None if None in rows_written else rows_written  # type: ignore[return-value]
+    pieces = _pieces(rows, ids)
+    if pieces is None:
+        return None
+    if not any(type(piece) is list for piece in pieces):
+        return ["{}"] * count
+    merged: list[str | list[str]] = []
+    for piece in [*pieces, "}"]:  # neighbouring texts every row has, as one
+        if type(piece) is str and merged and type(merged[-1]) is str:
+            merged[-1] += piece  # type: ignore[operator]
+        elif piece != "":
+            merged.append(piece)
+    first = merged[0]
+    if type(first) is str:  # every row starts with this key: its comma is the brace
+        merged[0] = "{" + first[1:]
+    else:  # the first name some rows lack: each row's first comma goes (a row of none is "{}")
+        merged.insert(0, "{")
+    texts = map("".join, zip(*(repeat(piece) if type(piece) is str else piece for piece in merged)))
+    return list(texts) if type(first) is str else list(map(_FIRST_COMMA, texts))
+
+
+def _pieces(rows: Sequence[Mapping[str, Any]], ids: Sequence[str] | None) -> list[str | list[str]] | None:
+    """The rows' JSON in pieces, names in order: a text every row has (a key, a quote), or the
+    list of each row's text (a value; or, for a name some rows lack, its key and value or "")."""
+    shapes = set(map(tuple, rows))
+    names: set[str] = set().union(*shapes)
+    if not {str}.issuperset(map(type, names)):
+        return None
+    names.discard("id")
+    everywhere = names.intersection(*shapes)
+    columns = {name: list(map(operator.itemgetter(name), rows)) for name in everywhere}
+    if ids is not None:
+        names.add("id")
+        columns["id"] = list(ids)
+    pieces: list[str | list[str]] = []
+    for name in sorted(names):
+        key = "," + string_json(name) + ":"
+        column = columns.get(name)
+        present = [] if column is not None else [i for i, row in enumerate(rows) if name in row]
+        written = _column_json(column if column is not None else [rows[i][name] for i in present])
+        if written is None:
+            return None
+        quote, texts = written
+        if column is not None:
+            pieces += [key + quote, texts, quote]
+        else:  # its key in its texts, and nothing in the rows without it
+            found = [""] * len(rows)
+            for index, text in zip(present, texts):
+                found[index] = f"{key}{quote}{text}{quote}"
+            pieces.append(found)
+    return pieces
+
+
+def _row_json(row: Mapping[str, Any], id_: str | None) -> str | None:
+    items = [(name, value) for name, value in row.items() if name != "id"]
+    if id_ is not None:
+        items.append(("id", id_))
+    if not {str}.issuperset(type(name) for name, _ in items) or not _WRITTEN.issuperset(type(v) for _, v in items):
+        return None
+    items.sort()  # by name alone: names differ
+    return "{" + ",".join([string_json(name) + ":" + _value_json(value) for name, value in items]) + "}"
+
+
+def _column_json(column: list[Any]) -> tuple[str, list[str]] | None:
+    """The JSON of a column's values, and the quote around each (numbers are written as text)."""
+    kinds = set(map(type, column))
+    if len(kinds) == 1:
+        kind = next(iter(kinds))
+        if kind is int:
+            return '"', list(map(str, column))
+        if kind is Decimal:
+            return '"', _decimal_texts(column)
+        if kind is str:
+            return "", list(map(string_json, column))
+        if kind is bool:
+            return "", list(map(_BOOLEANS.__getitem__, column))
+    if not _WRITTEN.issuperset(kinds):
+        return None
+    return "", list(map(_value_json, column))
+
+
+def _decimal_texts(column: list[Decimal]) -> list[str]:
+    """``canonical_texts(column)``, with the common case decided for the whole column by a few
+    scans of its joined texts: no exponent (E), NaN or Infinity, no text ending in 0 (so none
+    is a zero or has trailing zeros) and none longer than MAX_DIGITS characters: each text is
+    then canonical as written (numbers._as_written)."""
+    texts = list(map(str, column))
+    joined = "\n".join(texts) + "\n"
+    if "E" in joined or "N" in joined or "I" in joined or "0\n" in joined or max(map(len, texts)) > MAX_DIGITS:
+        return canonical_texts(column)
+    return texts
+
+
+def _value_json(value: str | int | bool | Decimal) -> str:
+    kind = type(value)
+    if kind is str:
+        return string_json(value)  # type: ignore[arg-type]
+    if kind is bool:
+        return _BOOLEANS[value]  # type: ignore[index]
+    return '"' + (str(value) if kind is int else canonical(value)) + '"'  # type: ignore[arg-type]
 
 
 def content_json(data: Any) -> str:

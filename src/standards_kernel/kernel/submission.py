@@ -25,11 +25,11 @@ import attrs
 
 from ..errors import KernelError, SubmissionError
 from .files import read_input_text
-from .formats import canonical_json, load_text, sha256_text
+from .formats import canonical_json, canonical_rows, load_text, sha256_text, string_json as _string
 from .locate import locate_line
 from .numbers import canonical
 from .segments import SEGMENTS
-from .vocabulary import coerce, lookup, plain, suggest, vocabulary
+from .vocabulary import coerce, lookup, plain, plain_column, suggest, vocabulary
 
 _STUDENT_FIELDS = tuple(f"students.{s}" for s in SEGMENTS)
 _BY_ID = operator.attrgetter("id")
@@ -98,16 +98,10 @@ class Submission:
 
     def canonical(self) -> dict[str, Any]:
         """The submission as canonical JSON data: sorted, decimals as text, units by id."""
-        evaluation = {
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "evaluator": self.evaluator,
-            "stage": self.stage,
-            "standard": self.standard,
-        }
         found = {
             "county": dict(sorted(self.county.items())),
             "data": _canonical_values(self.data),
-            "evaluation": {k: v for k, v in evaluation.items() if v is not None},
+            "evaluation": self._evaluation(),
             "schools": [{"id": u.id, **_canonical_values(u.values)} for u in self.schools],
             "townships": [{"id": u.id, **_canonical_values(u.values)} for u in self.townships],
         }
@@ -115,10 +109,43 @@ class Submission:
             found["evidence"] = [e.canonical() for e in self.evidence]
         return found
 
+    def _evaluation(self) -> dict[str, str]:
+        evaluation = {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "evaluator": self.evaluator,
+            "stage": self.stage,
+            "standard": self.standard,
+        }
+        return {k: v for k, v in evaluation.items() if v is not None}
+
+    def canonical_text(self) -> str:
+        """``canonical_json(self.canonical())``, the text the hash is of, written straight from
+        the values (a column at a time: formats.canonical_rows) rather than through a dict per
+        unit and ``json.dumps``. Whatever that road does not write (a value of another type, a
+        NaN, a name that is not text), the general one writes, or refuses as it always has."""
+        try:
+            text = self._straight_text()
+        except Exception:  # noqa: BLE001 - the general path below gives the text or the error
+            text = None
+        return text if text is not None else canonical_json(self.canonical())
+
+    def _straight_text(self) -> str | None:
+        data = canonical_rows([self.data])
+        schools = canonical_rows([u.values for u in self.schools], [u.id for u in self.schools])
+        townships = canonical_rows([u.values for u in self.townships], [u.id for u in self.townships])
+        if data is None or schools is None or townships is None:
+            return None
+        # (a name or value that is not text fails string_json: the general path writes it)
+        county = ",".join(f"{_string(k)}:{_string(v)}" for k, v in sorted(self.county.items()))
+        evaluation = ",".join(f"{_string(k)}:{_string(v)}" for k, v in self._evaluation().items())
+        evidence = f',"evidence":{canonical_json([e.canonical() for e in self.evidence])}' if self.evidence else ""
+        return (f'{{"county":{{{county}}},"data":{data[0]},"evaluation":{{{evaluation}}}{evidence},'
+                f'"schools":[{",".join(schools)}],"townships":[{",".join(townships)}]}}')
+
     @property
     def sha256(self) -> str:
         if not self._sha256:
-            self._sha256.append(sha256_text(canonical_json(self.canonical())))
+            self._sha256.append(sha256_text(self.canonical_text()))
         return self._sha256[0]
 
 
@@ -197,18 +224,17 @@ def submission_from_data(raw: Mapping[str, Any], *, file: str = "<submission>") 
     schools = _units(raw.get("schools", []), "school", "schools")
     known_townships = {u.id for u in townships}
     for school in schools:
-        where = f"schools[{school.index}]"
-        if not any(school.values.get(name) for name in _STUDENT_FIELDS):
+        if not any(map(school.values.get, _STUDENT_FIELDS)):
             raise SubmissionError(
                 f"school {school.id!r} has no students",
-                path=f"{where}.students",
+                path=f"schools[{school.index}].students",
                 hint="give students.primary / students.junior; a closed school is left out",
             )
         township = school.values.get("township")
         if township is not None and known_townships and township not in known_townships:
             raise SubmissionError(
                 f"school {school.id!r} names township {township!r}, which has no record",
-                path=f"{where}.township",
+                path=f"schools[{school.index}].township",
             )
     evidence = _evidence(raw.get("evidence", []), data, schools, townships)
     return Submission(
@@ -231,6 +257,8 @@ def _evidence(items: Any, data: Mapping[str, Value], schools: list[Unit],
     of 64 hex digits, no entry twice; sorted by target and name, as units are by id."""
     if not isinstance(items, list):
         raise SubmissionError("expected a list of evidence entries ([[evidence]])", path="evidence")
+    if not items:  # nearly every submission: no index of its units to build
+        return ()
     units = {"schools": {u.id: u for u in schools}, "townships": {u.id: u for u in townships}}
     found: list[Evidence] = []
     seen: dict[tuple[str, str], int] = {}
@@ -341,6 +369,8 @@ def _date(value: Any, where: str) -> dt.date | None:
 #: the rare value of another type.
 _SCALARS = frozenset((str, int, bool, Decimal, float, list, dt.date, dt.datetime, type(None)))
 _TEXT = frozenset((str,))
+_DICT = frozenset((dict,))
+_UNTYPED = frozenset((bool, str, int, Decimal))
 
 
 def flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
@@ -404,6 +434,9 @@ def _untyped(value: Any, where: str) -> Value:
 def _units(items: Any, level: str, where: str) -> list[Unit]:
     if not isinstance(items, list):
         raise SubmissionError(f"expected a list of {where}", path=where)
+    plainly = _plain_units(items, level)
+    if plainly is not None:
+        return plainly
     units: list[Unit] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -419,3 +452,45 @@ def _units(items: Any, level: str, where: str) -> list[Unit]:
         seen[unit_id] = index
         units.append(Unit(id=unit_id, values=_values(record, level, place), index=index))
     return units
+
+
+def _plain_units(items: list[Any], level: str) -> list[Unit] | None:
+    """What :func:`_units` gives, when every record is plainly valid (a flat table with a
+    unique text id, every name known, every value plain): checked a column at a time, a name
+    across every record that has it (one spec, a few calls: vocabulary.plain_column), rather
+    than value by value. None when anything is not: the record-by-record road then says what,
+    naming the first record and field as it always has."""
+    if not _DICT.issuperset(map(type, items)):
+        return None
+    ids = [record.get("id") for record in items]
+    if not _TEXT.issuperset(map(type, ids)) or len(set(ids)) != len(ids) or not all(map(str.strip, ids)):
+        return None
+    shapes = set(map(tuple, items))
+    names = set().union(*shapes)
+    if not _TEXT.issuperset(map(type, names)):
+        return None
+    vocabulary_specs = vocabulary()[level]
+    specs = {name: vocabulary_specs.get(name) or lookup(level, name) for name in names}
+    if any(spec is None and not _is_jurisdiction_name(name) for name, spec in specs.items()):
+        return None  # an unknown name, or a nested table (TOML's students = {...}): before any column
+    everywhere = names.intersection(*shapes)
+    records = list(map(dict, items))  # each unit's values, in its own order, as flatten() copies them
+    for name, spec in specs.items():
+        if name in everywhere:
+            column = list(map(operator.itemgetter(name), items))
+        else:
+            column = [record[name] for record in items if name in record]
+        if spec is not None:
+            found = plain_column(spec, column)
+        elif _UNTYPED.issuperset(map(type, column)) and all(
+                value.is_finite() for value in column if type(value) is Decimal):
+            found = column  # a standard's own input, kept as _untyped() keeps it
+        else:
+            return None
+        if found is None:
+            return None
+        if found is not column:  # values made exact (an int amount as a Decimal): in their places
+            having = records if name in everywhere else [record for record in records if name in record]
+            for record, value in zip(having, found):
+                record[name] = value
+    return [Unit(id=uid, values=record, index=index) for index, (uid, record) in enumerate(zip(ids, records))]

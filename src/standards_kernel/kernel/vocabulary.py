@@ -216,6 +216,38 @@ def plain(spec: InputSpec, value: object) -> Decimal | int | bool | str | None:
     return number
 
 
+_INT, _DECIMAL, _STR, _BOOL = frozenset((int,)), frozenset((Decimal,)), frozenset((str,)), frozenset((bool,))
+_EXACT = frozenset((int, Decimal))
+
+
+def plain_column(spec: InputSpec, column: list[Any]) -> list[Any] | None:
+    """``[plain(spec, v) for v in column]`` when every value is plainly valid, else None; the
+    ``column`` itself when each value is kept as it is.
+
+    The common columns of a county's schools are decided by a few calls over the whole column:
+    whole counts by their least and greatest, Decimal amounts and rates by their texts (no
+    exponent, sign, NaN or Infinity and at most MAX_DIGITS characters: finite, not negative,
+    within the exponent range and short enough), text by its set, yes/no by its types."""
+    kinds = set(map(type, column))
+    kind = spec.type
+    if kinds == _INT and (kind == "count" or kind == "fact"):
+        if min(column) >= 0 and max(column) < _INT_LIMIT:
+            return column
+    elif _EXACT.issuperset(kinds) and (kind == "amount" or kind == "decimal" or kind == "points" or kind == "rate"):
+        texts = list(map(str, column))  # (an int's text passes only below 10**28: under _INT_LIMIT)
+        joined = "".join(texts)
+        if ("E" not in joined and "N" not in joined and "I" not in joined and "-" not in joined
+                and max(map(len, texts)) <= MAX_DIGITS and (kind != "rate" or max(column) <= 1)):
+            return column if kinds == _DECIMAL else list(map(Decimal, column))  # an int amount made a Decimal
+    elif kinds == _STR:
+        if kind == "text" and (not spec.choices or set(column).issubset(spec.choices)):
+            return column
+    elif kinds == _BOOL and (kind == "bool" or kind == "fact"):
+        return column
+    found = [plain(spec, value) for value in column]
+    return None if None in found else found
+
+
 def coerce(spec: InputSpec, value: object, *, where: str) -> Decimal | int | bool | str:
     """Check ``value`` against its spec and return it in the kernel's exact types."""
     found = plain(spec, value)
