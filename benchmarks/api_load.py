@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import multiprocessing
 import os
@@ -131,12 +132,18 @@ class Connection:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of the processes so far (all their threads), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / ticks
+    return sum(_ticks(Path(f"/proc/{pid}/stat")) for pid in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def loop_cpu_seconds(pids: list[int]) -> float:
+    """CPU time so far of the processes' main threads: uvicorn's event loop (HTTP, the app); the
+    rest of a worker's time is its evaluation thread's."""
+    return sum(_ticks(Path(f"/proc/{pid}/task/{pid}/stat")) for pid in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(stat: Path) -> int:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
 
 
 async def load(port: int, clients: int, seconds: float, warmup: float, method: str, path: str,
@@ -177,19 +184,23 @@ async def load(port: int, clients: int, seconds: float, warmup: float, method: s
                                        time.time() + stop_at - time.perf_counter(), results))
         prober.start()
     cpu: list[float] = []
+    loop_cpu: list[float] = []
 
     async def meter() -> None:  # the workers' CPU time over the measured window
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         cpu.append(cpu_seconds(pids or []))
+        loop_cpu.append(loop_cpu_seconds(pids or []))
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
         cpu.append(cpu_seconds(pids or []))
+        loop_cpu.append(loop_cpu_seconds(pids or []))
 
     await asyncio.gather(*(client(n) for n in range(clients)), meter())
     if prober is not None:
         probed = results.get(timeout=60)
         prober.join()
     return {**percentiles(latencies), "requests": len(latencies), "errors": errors, "rps": len(latencies) / seconds,
-            "workers": workers, "probe": percentiles(probed) if probe else None, "cpu_s": cpu[1] - cpu[0]}
+            "workers": workers, "probe": percentiles(probed) if probe else None, "cpu_s": cpu[1] - cpu[0],
+            "loop_cpu_s": loop_cpu[1] - loop_cpu[0]}
 
 
 def probe_health(port: int, path: str, measure_from: float, stop_at: float, results: Any) -> None:
@@ -321,12 +332,18 @@ def in_process_rate(bodies: list[bytes], seconds: float) -> tuple[float, float]:
 
     svc = Service(default_registry(), ServerConfig())
     svc.score(parse_json(bodies[0]), standard=None, as_of=None)  # warm
-    done, started, cpu = 0, time.perf_counter(), time.thread_time()
-    while time.perf_counter() - started < seconds:
-        text = svc.score(parse_json(bodies[done % len(bodies)]), standard=None, as_of=None).text
-        text.encode("utf-8")
-        done += 1
-    return done / (time.perf_counter() - started), done / (time.thread_time() - cpu)
+    # Like a worker (workers.run_worker), freeze what is held so far for the collector: the two
+    # sides then collect alike, and the ratio compares like with like.
+    gc.freeze()
+    try:
+        done, started, cpu = 0, time.perf_counter(), time.thread_time()
+        while time.perf_counter() - started < seconds:
+            text = svc.score(parse_json(bodies[done % len(bodies)]), standard=None, as_of=None).text
+            text.encode("utf-8")
+            done += 1
+        return done / (time.perf_counter() - started), done / (time.thread_time() - cpu)
+    finally:
+        gc.unfreeze()
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -391,7 +408,8 @@ def main() -> int:
         "with one more client asking /v1/health every 20 ms")
     say("")
     say("In-process: the same work back to back in one thread (parse, score through the service, canonical "
-        "JSON), measured just before and after each server run (mean of the two).")
+        "JSON, UTF-8; what the process holds frozen for the collector, as a worker freezes it), measured just "
+        "before and after each server run (mean of the two).")
     say("")
     say("| workers | req/s | in-process /s | per worker ÷ in-process | p50 ms | p99 ms | answered per worker | "
         "health p50 ms | health p99 ms | health max ms | batch counties/s |")
@@ -405,14 +423,19 @@ def main() -> int:
     say("")
     say("Per CPU second (independent of how much CPU the shared machine gave): evaluations per second of "
         "the workers' CPU time (every thread: HTTP, loop and evaluation) against evaluations per second of "
-        "CPU time in-process; cores used = the workers' CPU time ÷ wall time.")
+        "CPU time in-process; cores used = the workers' CPU time ÷ wall time. The workers' CPU time per "
+        "request is split into the event loop's thread (HTTP, the app) and the evaluation thread, beside "
+        "the CPU time of one evaluation in-process.")
     say("")
-    say("| workers | HTTP evaluations per CPU-s | in-process per CPU-s | ratio | cores used |")
-    say("|---:|---:|---:|---:|---:|")
+    say("| workers | HTTP evaluations per CPU-s | in-process per CPU-s | ratio | cores used | loop ms/request | "
+        "evaluation thread ms/request | in-process ms/evaluation |")
+    say("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for workers, r in runs.items():
         per_cpu = r["requests"] / r["cpu_s"]
+        loop_ms = 1000 * r["loop_cpu_s"] / r["requests"]
         say(f"| {workers} | {per_cpu:.1f} | {r['in_process_cpu']:.1f} | {per_cpu / r['in_process_cpu']:.2f} | "
-            f"{r['cpu_s'] / args.seconds:.2f} |")
+            f"{r['cpu_s'] / args.seconds:.2f} | {loop_ms:.2f} | {1000 * r['cpu_s'] / r['requests'] - loop_ms:.2f} | "
+            f"{1000 / r['in_process_cpu']:.2f} |")
     say("")
     say("/v1/health from its own process every 20 ms, idle server (nothing else asked) against saturated "
         "(the clients above keeping every worker busy), same machine, minutes apart:")

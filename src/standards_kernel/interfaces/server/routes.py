@@ -156,6 +156,8 @@ async def evaluate_one(
                                                   "canonical result, which a record keeps, is `summary` "
                                                   "(docs/trace.md)"),
 ) -> Response[models.EvaluationResult]:
+    # In a worker, a request with no query string is answered by fastpath.py instead, with the same
+    # bytes (tests/interfaces/test_server_fastpath.py): a change here must be made there too.
     svc = service(request)
     body = await request.body()
     # Parsing and scoring are CPU work: off the event loop, in one turn of the worker's thread (offload.py).

@@ -69,11 +69,15 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 
 def run_worker(spec: WorkerSpec, *, reuse_port: bool = True) -> None:
-    """One worker: build the app, then bind and serve until told to stop."""
-    from .app import app_from_config
+    """One worker: build the app (plain evaluations answered by the fast path in front of it),
+    then bind and serve until told to stop."""
+    from .app import WORKER, config_from_text, create_app
+    from .fastpath import FastEvaluations
     from .protocol import ProblemH11Protocol
 
-    app = app_from_config(spec.config)
+    settings, permissions = config_from_text(spec.config)
+    litestar = create_app(settings, permissions=permissions)
+    app = FastEvaluations(litestar, litestar.state["service"], permissions, WORKER)
     # What the worker holds for its lifetime (modules, the app, its routes and schema) is frozen
     # for the collector: it is not walked again at every collection while evaluations allocate.
     gc.freeze()
