@@ -1,7 +1,7 @@
 """Benchmark: one county of 100 schools, as ratios to the hand-written floor measured in the same run.
 
 Run: python benchmarks/evaluate_county.py [--schools 100] [--rounds 200] [--standard ID@EDITION]
-         [--per-unit] [--profile]
+         [--per-unit] [--profile] [--counties N]
 
 The county is synthetic (``standards-kernel synth``'s generator, seed 7) under
 ``national.quality-balance@2017`` by default. Each round times, one after the other and in CPU
@@ -14,6 +14,10 @@ time of this process (which other processes disturb far less than the wall clock
   the rectification list and the next-grade plan; what the CLI's ``--format json`` and a record
   hold, format ``evaluation@3``);
 - ``evaluate`` + the full-trace JSON (``--trace full``: the same with what each unit read).
+
+``--counties N`` times N different counties (seeds 7, 8, ...) in turn instead of one: what is kept
+per county (the shares of combined schools, caches keyed by the data) is then computed afresh as in a
+batch, where each county comes once; one round is then a pass over the N counties, each timed.
 
 It prints each median and its ratio to the floor's median. ``--per-unit`` evaluates without the
 column path (the per-unit path alone, kernel/columns.py), for comparison. ``--profile`` adds where
@@ -61,11 +65,15 @@ def main() -> None:
     parser.add_argument("--standard", default="national.quality-balance@2017")
     parser.add_argument("--per-unit", action="store_true", help="without the column path")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--counties", type=int, default=1, help="time this many different counties in turn")
     args = parser.parse_args()
     standard = default_registry().get(args.standard)
-    data = next(iter(generate(standard, 1, args.schools, seed=7)))
-    parsed = json.loads(json.dumps(data, default=str), parse_float=Decimal)  # as a batch line arrives
-    submission = submission_from_data(parsed)
+    counties = []
+    for seed in range(7, 7 + args.counties):
+        data = next(iter(generate(standard, 1, args.schools, seed=seed)))
+        parsed = json.loads(json.dumps(data, default=str), parse_float=Decimal)  # as a batch line arrives
+        counties.append((parsed, submission_from_data(parsed)))
+    parsed, submission = counties[0]
     floor_here = standard.key == "national.quality-balance@2017"
     mode = per_unit_only() if args.per_unit else contextlib.nullcontext()
     with mode:
@@ -85,9 +93,11 @@ def main() -> None:
             fn()
         times: dict[str, list[float]] = {name: [] for name in steps}
         for _ in range(args.rounds):
-            for name, fn in steps.items():
-                times[name].append(cpu(fn))
-        print(f"standard {standard.key}, {args.schools} schools, {args.rounds} rounds, Python {sys.version.split()[0]}"
+            for parsed, submission in counties:  # the steps read these names when called
+                for name, fn in steps.items():
+                    times[name].append(cpu(fn))
+        print(f"standard {standard.key}, {args.schools} schools, {args.rounds} rounds"
+              f"{f' of {args.counties} counties' if args.counties > 1 else ''}, Python {sys.version.split()[0]}"
               f"{', per-unit path only' if args.per_unit else ''}; CPU time per county, median")
         floor = statistics.median(next(iter(times.values()))) if floor_here else None
         for name, values in times.items():

@@ -155,13 +155,8 @@ def _compile(node: Node, names: list[str]) -> ColumnFn | None:
     left, right = parts
     assert left is not None and right is not None
     apply = _ARITHMETIC[str(node.value)]
-    if node.value == "/":
-        def divide(cols: Mapping[str, Column], n: int) -> Column:
-            a, b = left(cols, n), right(cols, n)
-            if not all(b):
-                raise _NotPlain  # a zero divisor: the per-unit path names the unit
-            return list(map(apply, a, b))
-        return divide
+    # A zero divisor traps (DivisionByZero, or InvalidOperation for 0/0): unit_values then leaves
+    # the indicator to the per-unit path, which names the unit.
     return lambda cols, n: list(map(apply, left(cols, n), right(cols, n)))
 
 
@@ -396,9 +391,9 @@ def unit_filter(
     Like the per-unit path, ``and``/``or`` look right only for the units the left side does not
     decide, and a parameter counts as read only when some unit reads it."""
     assert unit_set.where is not None
-    run = standard_memo(scope.std).get(unit_set.id, _MISSING)
+    run = scope.memo.get(unit_set.id, _MISSING)
     if run is _MISSING:
-        run = standard_memo(scope.std)[unit_set.id] = _rows(unit_set.where.tree)
+        run = scope.memo[unit_set.id] = _rows(unit_set.where.tree)
     if run is None or not count or not _ENABLED.get():
         return None
     std = scope.std

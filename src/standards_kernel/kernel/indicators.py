@@ -18,6 +18,7 @@ from . import columns as col
 from . import model as m
 from ..errors import EvaluationError
 from .compare import compare
+from .expressions import Expression
 from .numbers import divide, is_number, round_to
 from .readings import IndicatorResult, MissingInput, Reading, UnitReadings, UnitView, Value
 from .scope import Lookup, Scope
@@ -129,7 +130,7 @@ class Indicators:
         """The indicators among :meth:`county_names` (the same in every evaluation under the
         standard, but for whether a fallback input is present)."""
         key = ("county indicators read", ind.id, ind.fallback_input is not None and ind.fallback_input in self.scope.data)
-        memo = col.standard_memo(self.std)
+        memo = self.scope.memo
         found: tuple[str, ...] | None = memo.get(key)
         if found is None:
             found = memo[key] = tuple(sorted(n for n in self.county_names(ind) if n in self.std.indicators))
@@ -240,9 +241,18 @@ class Indicators:
                 limit = lookup(str(tree.value))
             else:
                 limit = self.scope.eval_expr(ind.check.limit, lookup, f"{where}.check.limit", unit_id)
-            if all(name in self.std.parameters for name in ind.check.limit.names):
+            if self.parameters_only(ind.check.limit):
                 self.limits[ind.id] = limit  # a limit of parameters only is the same for every unit
         return compare(value, ind.check.op, limit, f"{where}.check", unit_id), limit
+
+    def parameters_only(self, expr: Expression) -> bool:
+        """Whether ``expr`` reads parameters only (once per standard)."""
+        memo = self.scope.memo
+        key = ("parameters only", expr.text)
+        found: bool | None = memo.get(key)
+        if found is None:
+            found = memo[key] = all(name in self.std.parameters for name in expr.names)
+        return found
 
     # -- k of n, aggregations ---------------------------------------------------------------
 

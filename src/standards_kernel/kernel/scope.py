@@ -9,14 +9,15 @@ computed so far; its lookups record what each formula read, so that every value 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Mapping, cast
+import itertools
+from typing import Any, Callable, Mapping, cast
 
 from . import model as m
 from ..errors import EvaluationError, KernelError, NumberError, SubmissionError
 from .expressions import Expression
 from .readings import MissingInput, UnitView, Value
-from .segments import SegmentFields, SegmentRows, segment_row, segment_view, student_counts, view_sources
-from .columns import enabled as columns_enabled, unit_filter
+from .segments import Schools, SegmentFields, SegmentRows, segment_view
+from .columns import enabled as columns_enabled, standard_memo, unit_filter
 from .submission import Submission, Unit
 from .vocabulary import coerce, lookup as vocabulary_lookup
 
@@ -39,9 +40,11 @@ class Scope:
         self._positions: dict[str, dict[str, int]] = {}  # unit set → unit id → position in its views
         self.views: dict[str, tuple[UnitView, ...]] = {}
         self._checked: dict[str, dict[str, Value]] = {}  # a unit's checked inputs, by its place
-        self._own_names: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
-        #: a school's students by segment and its field names, by its place
-        self._shapes: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        #: what is the same in every evaluation under the standard (see columns.standard_memo)
+        self.memo: dict[Any, Any] = standard_memo(standard)
+        #: level → its units, places and checked inputs; the schools as segment sets read them
+        self._units: dict[str, list[tuple[Unit, str, Mapping[str, Value]]]] = {}
+        self._schools: dict[str, Schools] = {}
         #: segment unit set → its views' rows (views built a column at a time: see column_views)
         self._rows: dict[str, SegmentRows] = {}
         self._view_columns: dict[tuple[str, str], object] = {}  # (unit set, name) → view_column
@@ -66,10 +69,11 @@ class Scope:
     def own_names(self, names: tuple[str, ...], level: str) -> tuple[str, ...]:
         """Which of ``names`` are the standard's own inputs (units of a county share a few layouts
         of names, so each layout is looked through once)."""
-        found = self._own_names.get((names, level))
+        key = ("own names", names, level)
+        found: tuple[str, ...] | None = self.memo.get(key)
         if found is None:
             prefix = self.std.jurisdiction + "."
-            found = self._own_names[(names, level)] = tuple(
+            found = self.memo[key] = tuple(
                 name for name in names
                 if (name.startswith(prefix) or name in self.std.inputs) and vocabulary_lookup(level, name) is None
             )
@@ -92,23 +96,22 @@ class Scope:
 
     def build_views(self) -> dict[str, tuple[UnitView, ...]]:
         """The views of every unit set some indicator is computed for."""
-        needed = {i.level for i in self.std.indicators.values()}
-        self.views = {uid: self.unit_views(u) for uid, u in sorted(self.std.units.items()) if uid in needed}
+        memo = self.memo
+        needed = memo.get(("unit sets read",))
+        if needed is None:
+            levels = {i.level for i in self.std.indicators.values()}
+            needed = memo[("unit sets read",)] = tuple(u for uid, u in sorted(self.std.units.items()) if uid in levels)
+        self.views = {u.id: self.unit_views(u) for u in needed}
         return self.views
 
     def unit_views(self, unit_set: m.UnitSet) -> tuple[UnitView, ...]:
-        if unit_set.base == "townships":
-            source = [(u, f"townships[{u.index}]") for u in self.sub.townships]
-            level = "township"
-        else:
-            source = [(u, f"schools[{u.index}]") for u in self.sub.schools]
-            level = "school"
-        fast = self.column_views(unit_set, source, level)
+        level = "township" if unit_set.base == "townships" else "school"
+        fast = self.column_views(unit_set, level)
         if fast is not None:
             return fast
         views = []
         checked = self._checked
-        for unit, place in source:
+        for unit, place in self.source(level):
             fields = checked.get(place)
             if fields is None:  # checked once for every unit set that reads the unit
                 fields = checked[place] = self.own_inputs(unit.values, level, place)
@@ -126,32 +129,49 @@ class Scope:
             views.append(UnitView(unit.id, fields, place))
         return tuple(views)
 
-    def column_views(self, unit_set: m.UnitSet, source: list[tuple[Unit, str]], level: str) -> tuple[UnitView, ...] | None:
+    def source(self, level: str) -> list[tuple[Unit, str]]:
+        """The units of ``level`` (``school`` or ``township``) with their places: ``schools[3]``."""
+        if level == "township":
+            return [(u, f"townships[{u.index}]") for u in self.sub.townships]
+        return [(u, f"schools[{u.index}]") for u in self.sub.schools]
+
+    def units(self, level: str) -> list[tuple[Unit, str, Mapping[str, Value]]] | None:
+        """Every unit of ``level`` with its place and checked inputs (once per evaluation for all
+        its unit sets), or None when some unit's inputs are wrong: the per-unit loop then raises."""
+        table = self._units.get(level)
+        if table is None:
+            checked = self._checked
+            table = []
+            try:
+                for unit, place in self.source(level):
+                    fields = checked.get(place)
+                    if fields is None:
+                        fields = checked[place] = self.own_inputs(unit.values, level, place)
+                    table.append((unit, place, fields))
+            except KernelError:
+                return None
+            self._units[level] = table
+        return table
+
+    def column_views(self, unit_set: m.UnitSet, level: str) -> tuple[UnitView, ...] | None:
         """The views of a segment or filtered unit set built a column at a time (the filter run
         over columns, a segment view's fields built only when something reads them), or None:
         the per-unit loop then builds them, raising any error in the order it always did."""
         segment = unit_set.segment
         if (unit_set.where is None and segment is None) or not columns_enabled():
             return None
-        candidates: list[tuple[Unit, str, Mapping[str, Value]]] = []
-        rows = SegmentRows(segment) if segment is not None else None
-        checked = self._checked
-        try:
-            for unit, place in source:
-                fields = checked.get(place)
-                if fields is None:
-                    fields = checked[place] = self.own_inputs(unit.values, level, place)
-                if rows is not None:
-                    shape = self._shapes.get(place)
-                    if shape is None:  # once for every segment unit set that reads the unit
-                        shape = self._shapes[place] = (student_counts(fields), tuple(fields))
-                    row = segment_row(shape[0], rows.segment)
-                    if row is None:
-                        continue
-                    rows.add(fields, view_sources(shape[1], rows.segment), row[0], row[1])
-                candidates.append((unit, place, fields))
-        except KernelError:
+        table = self.units(level)
+        if table is None:
             return None
+        rows: SegmentRows | None = None
+        if segment is None:
+            candidates = table
+        else:
+            schools = self._schools.get(level)
+            if schools is None:  # once for every segment unit set of the level
+                schools = self._schools[level] = Schools([fields for _, _, fields in table])
+            rows, picked = schools.rows(segment)
+            candidates = [table[i] for i in picked]
         if unit_set.where is None:
             keep = [True] * len(candidates)
         else:
@@ -168,13 +188,12 @@ class Scope:
             if found is None:
                 return None
             keep = found
+        kept = candidates if all(keep) else [c for c, k in zip(candidates, keep) if k]
+        ids, places = [unit.id for unit, _, _ in kept], [place for _, place, _ in kept]
         if rows is None:
-            return tuple(UnitView(unit.id, fields, place) for (unit, place, fields), k in zip(candidates, keep) if k)
-        self._rows[unit_set.id] = rows if all(keep) else rows.kept(keep)
-        segment = rows.segment
-        return tuple(
-            UnitView(unit.id, SegmentFields(fields, segment), place) for (unit, place, fields), k in zip(candidates, keep) if k
-        )
+            return UnitView.many(ids, [fields for _, _, fields in kept], places)
+        self._rows[unit_set.id] = rows if kept is candidates else rows.kept(keep)
+        return UnitView.many(ids, map(SegmentFields, [fields for _, _, fields in kept], itertools.repeat(rows.segment)), places)
 
     def view_column(self, unit_set: str, name: str) -> list[Value] | None:
         """``[view.fields[name] for view in self.views[unit_set]]`` (kept for the evaluation), or

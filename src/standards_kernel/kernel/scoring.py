@@ -15,6 +15,7 @@ import attrs
 
 from . import model as m
 from ..errors import EvaluationError, SubmissionError
+from .columns import standard_memo
 from .numbers import is_number
 from .readings import AreaResult, IndicatorResult, Reading, RuleResult, Value
 from .scope import Lookup, Scope
@@ -147,7 +148,11 @@ def judge_rules(standard: m.Standard, results: Mapping[str, IndicatorResult]) ->
     """Every gate and veto: failed or not, and whether its effect applies."""
     lowest = len(standard.grades) - 1
     failing: dict[str, tuple[bool, tuple[str, ...], Value | None, Value | None]] = {}
-    for rid, rule in sorted(standard.rules.items()):
+    memo = standard_memo(standard)
+    ordered: tuple[tuple[str, m.Rule], ...] | None = memo.get(("rules in order",))
+    if ordered is None:  # the same for every evaluation under the standard
+        ordered = memo[("rules in order",)] = tuple(sorted(standard.rules.items()))
+    for rid, rule in ordered:
         res = results[rule.indicator]
         if getattr(res, "missing", ()):
             failing[rid] = (False, (), None, None)
@@ -165,7 +170,7 @@ def judge_rules(standard: m.Standard, results: Mapping[str, IndicatorResult]) ->
         if failing[rid][0] and rule.effect != "none":
             top[rule.group] = max(top.get(rule.group, rule.priority), rule.priority)
     judged: dict[str, RuleResult] = {}
-    for rid, rule in sorted(standard.rules.items()):
+    for rid, rule in ordered:
         missing = getattr(results[rule.indicator], "missing", ())
         if missing:  # not assessable: neither passed nor failed; the grade is held (see below)
             judged[rid] = _unassessed(standard, rule, tuple(missing))

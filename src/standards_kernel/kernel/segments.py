@@ -26,6 +26,7 @@ __all__ = [
     "SPLIT_RESOURCES",
     "SegmentFields",
     "SegmentRows",
+    "Schools",
     "VIEW_NAMES",
     "field_for",
     "segment_of",
@@ -149,10 +150,30 @@ def _share(students: tuple[int, ...], segment: str, where: str) -> Decimal:
     return segment_shares({s: n for s, n in zip(SEGMENTS, students) if n > 0}, where=where)[segment]
 
 
+_WEIGHTS: Final = tuple(NATIONAL_SEGMENT_WEIGHTS[s] for s in SEGMENTS)
+
+
 @functools.lru_cache(maxsize=4096)
-def _view_share(students: tuple[int, ...], segment: str) -> Decimal:
-    # Counts are non-negative ints and the segment has students: segment_shares cannot fail here.
-    return segment_shares({s: n for s, n in zip(SEGMENTS, students) if n > 0})[segment]
+def _view_shares(students: tuple[int, ...]) -> tuple[Decimal | None, ...]:
+    """Every segment's share (None: no students), in :data:`SEGMENTS` order: one computation for
+    all the segment views of a combined school, each digit the one :func:`segment_shares` gives
+    (the same products, sum and quotients in the kernel context; with ints above 0 and the
+    national weights it has nothing to refuse)."""
+    parts = [KERNEL_CONTEXT.multiply(w, n) if n > 0 else None for w, n in zip(_WEIGHTS, students)]
+    whole = ordered_sum([part for part in parts if part is not None])
+    return tuple(None if part is None else KERNEL_CONTEXT.divide(part, whole) for part in parts)
+
+
+_ONE: Final = Decimal(1)  # w·n / w·n: the share of a school's only segment, exactly
+_EXACT: Final = 10**28  # a count below this times a weight cannot overflow (a huge one raises there)
+_POSITION: Final = {s: i for i, s in enumerate(SEGMENTS)}
+_POSITIVE: Final = (0).__lt__
+
+
+def _share_at(counts: tuple[int, ...], position: int) -> Decimal:
+    share = _view_shares(counts)[position]
+    assert share is not None  # called for a segment with students
+    return share
 
 
 def segment_share(students: Mapping[str, int], segment: str, *, where: str = "school") -> Decimal:
@@ -187,10 +208,12 @@ def student_counts(fields: Mapping[str, Any]) -> tuple[int, ...]:
 def segment_row(counts: tuple[int, ...], segment: str) -> tuple[int, Decimal] | None:
     """A school's (by its :func:`student_counts`) students of ``segment`` and that segment's
     share (None: no such students)."""
-    students = counts[SEGMENTS.index(segment)]
+    students = counts[_POSITION[segment]]
     if students <= 0:
         return None
-    return students, _view_share(counts, segment)
+    if sum(map(_POSITIVE, counts)) == 1 and students < _EXACT:  # most schools: no weights to apply
+        return students, _ONE
+    return students, _share_at(counts, _POSITION[segment])
 
 
 def segment_view(
@@ -224,6 +247,44 @@ def view_sources(names: tuple[str, ...], segment: str) -> Mapping[str, tuple[str
     for name in VIEW_NAMES:
         sources.pop(name, None)
     return sources
+
+
+class Schools:
+    """The schools of one evaluation as its segment unit sets read them, worked out once for all
+    of them: each one's students by segment, the layout of its fields (one tuple for equal
+    layouts) and whether it has students of one segment only (its share is then 1)."""
+
+    __slots__ = ("fields", "counts", "layouts", "single")
+
+    def __init__(self, fields: Sequence[Mapping[str, Any]]) -> None:
+        self.fields = fields
+        self.counts = list(map(student_counts, fields))
+        interned: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.layouts = [interned.setdefault(names, names) for names in map(tuple, fields)]
+        self.single = [  # the three segments of student_counts written out: no call per school
+            (p > 0) + (j > 0) + (s > 0) == 1 and p < _EXACT and j < _EXACT and s < _EXACT for p, j, s in self.counts
+        ]
+
+    def rows(self, segment: str) -> tuple[SegmentRows, list[int]]:
+        """The rows of the schools with students of ``segment`` (as :func:`segment_row` and
+        :func:`view_sources` give them), and their positions among the schools."""
+        position = _POSITION[segment]
+        counts, single, fields = self.counts, self.single, self.fields
+        picked = [i for i, c in enumerate(counts) if c[position] > 0]
+        rows = SegmentRows(segment)
+        rows.fields = [fields[i] for i in picked]
+        rows.students = [counts[i][position] for i in picked]
+        rows.shares = [_ONE if single[i] else _share_at(counts[i], position) for i in picked]
+        by_layout: dict[int, Mapping[str, tuple[str, bool]]] = {}  # the layouts are interned
+        sources = []
+        for layout in [self.layouts[i] for i in picked]:
+            found = by_layout.get(id(layout))
+            if found is None:
+                found = by_layout[id(layout)] = view_sources(layout, segment)
+            sources.append(found)
+        rows.sources = sources
+        rows.layouts = {id(found): found for found in by_layout.values()}
+        return rows, picked
 
 
 class SegmentRows:
