@@ -236,6 +236,7 @@ def test_rerecord_keeps_the_recorded_content_and_replays(record) -> None:
 
 EARLIER = sorted((ROOT / "fixtures" / "records" / "evaluation-1").glob("*.json"))
 EARLIER_2 = sorted((ROOT / "fixtures" / "records" / "evaluation-2").glob("*.json"))
+EARLIER_3 = sorted((ROOT / "fixtures" / "records" / "evaluation-3").glob("*.json"))
 
 
 def test_there_are_records_of_the_earlier_format() -> None:
@@ -243,7 +244,8 @@ def test_there_are_records_of_the_earlier_format() -> None:
     assert {read_record_file(p).result["format"] for p in EARLIER} == {"standards-kernel/evaluation@1"}
     assert {read_record_file(p).result["format"] for p in GOLDEN} == {FORMAT}
     assert {read_record_file(p).result["format"] for p in EARLIER_2} == {"standards-kernel/evaluation@2"}
-    assert {p.name for p in EARLIER_2} == {p.name for p in GOLDEN}
+    assert {read_record_file(p).result["format"] for p in EARLIER_3} == {"standards-kernel/evaluation@3"}
+    assert {p.name for p in EARLIER_2} == {p.name for p in EARLIER_3} == {p.name for p in GOLDEN}
 
 
 @pytest.mark.parametrize("path", EARLIER, ids=[p.name for p in EARLIER])
@@ -343,7 +345,12 @@ def test_replay_gives_the_full_trace_of_a_record_back(tmp_path: Path, capsys) ->
     assert full["trace"] == "full" and summary_view(full) == record.result
     units = [u for ind in full["indicators"].values() for u in ind.get("units", {}).values()]
     assert sum("reads" in u for u in units) > 40
-    # the @2 record of the same county held that full trace itself: the same reads, byte for byte
+    # the @3 record of the same county, replayed with its sums, gives the full trace the @2 record
+    # held itself: the same reads and digits, byte for byte; it says it is @3
+    at3 = ROOT / "fixtures" / "records" / "evaluation-3" / path.name
+    assert main(["replay", str(at3), "--trace", "full", "--out", str(out)]) == 0
+    full = json.loads(out.read_text("utf-8"))
+    assert full["format"] == "standards-kernel/evaluation@3" and summary_view(full) == read_record_file(at3).result
     at2 = read_record_file(ROOT / "fixtures" / "records" / "evaluation-2" / path.name)
     assert {k: v for k, v in full.items() if k not in ("trace", "format", "kernel_version")} == \
         {k: v for k, v in at2.result.items() if k not in ("format", "kernel_version")}
@@ -354,7 +361,7 @@ def test_replay_gives_the_full_trace_of_a_record_back(tmp_path: Path, capsys) ->
 @pytest.mark.parametrize("path", EARLIER_2, ids=[p.name for p in EARLIER_2])
 def test_diff_of_an_at2_record_and_its_at3_record_shows_only_the_format(path: Path) -> None:
     """Each unit's reads are not in @3: a diff compares the @2 record without them, not 49 removals."""
-    old, new = read_record_file(path), read_record_file(ROOT / "fixtures" / "records" / path.name)
+    old, new = read_record_file(path), read_record_file(ROOT / "fixtures" / "records" / "evaluation-3" / path.name)
     for a, b in ((old, new), (new, old)):
         result = diff_records(a, b)
         changed = [(name, d.path) for name, diffs in result.sections.items() for d in diffs]
@@ -366,3 +373,53 @@ def test_diff_of_an_at2_record_and_its_at3_record_shows_only_the_format(path: Pa
     changed_record = make_record(reads, old.standard_content, old.created_at)
     paths = [d.path for diffs in diff_records(changed_record, new).sections.values() for d in diffs]
     assert f"indicators.{iid}.units.{uid}.value" in paths
+
+
+# --- records of @3, whose sums rounded each term and each addition --------------------------------
+
+
+@pytest.mark.parametrize("path", EARLIER_3, ids=[p.name for p in EARLIER_3])
+def test_an_at3_record_replays_with_the_sums_of_its_time(path: Path) -> None:
+    old = read_record_file(path)
+    outcome = replay(old)
+    assert outcome.identical and outcome.error is None
+    assert outcome.recorded_format == "standards-kernel/evaluation@3" and outcome.not_compared == ()
+    assert outcome.replayed is not None and outcome.replayed["format"] == "standards-kernel/evaluation@3"
+    assert outcome.replayed == old.result | {"kernel_version": __version__}
+
+
+def test_the_sums_decide_the_last_digits_of_some_coefficients() -> None:
+    """The @3 and @4 records of one county differ only in the last digit of aggregated values: @3 is
+    replayed with its own sums (not today's), or it would not be identical."""
+    from standards_kernel.audit.decision import analysed
+    from standards_kernel.audit.replay import reevaluate
+    from decimal import Decimal
+
+    name = "national-quality-2017-floor-exact.json"
+    at3 = read_record_file(ROOT / "fixtures" / "records" / "evaluation-3" / name)
+    at4 = read_record_file(ROOT / "fixtures" / "records" / name)
+    today = analysed(reevaluate(at3, default_registry().functions)).document()
+    assert today["format"] == FORMAT and today != at3.result
+    paths = [d.path for diffs in diff_records(at3, at4).sections.values() for d in diffs]
+    assert "format" in paths and any(p.endswith(".value") for p in paths)
+    for d in json_diff(at3.result, at4.result):
+        if d.path == "format" or d.path.endswith("kernel_version"):
+            continue
+        before, after = Decimal(d.before), Decimal(d.after)  # a value, never a verdict or a label
+        assert before != after and abs(before - after) <= abs(after).scaleb(-27), d.path
+
+
+def test_replay_says_an_at3_record_was_computed_with_its_own_sums(capsys) -> None:
+    from standards_kernel.interfaces.cli import main
+
+    path = ROOT / "fixtures" / "records" / "evaluation-3" / "national-basic-2012-pass.json"
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[2] == "  记录为旧格式 standards-kernel/evaluation@3：逐字节比较"
+    assert out[3].startswith("  按记录当时的求和方式重算（各项先舍入到 28 位有效数字，再按升序逐次相加）")
+    assert main(["replay", str(path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[2] == "  recorded in the earlier format standards-kernel/evaluation@3: compared byte for byte"
+    assert "computes every sum exactly and rounds it once" in out[3]
+    assert all("\\x0a" not in line for line in out)  # one line each, not an escaped break
+    assert main(["replay", str(GOLDEN[0])]) == 0 and len(capsys.readouterr().out.splitlines()) == 2

@@ -20,14 +20,17 @@ from ..analysis.gaps import Gap, analyse, gaps_to_data
 from ..analysis.plan import NextGrade, next_grade, plan_to_data
 from ..kernel.evaluate import Evaluation, evaluate
 from ..kernel.model import Standard
-from ..kernel.numbers import KERNEL_CONTEXT
+from ..kernel.numbers import KERNEL_CONTEXT, Sums
 from ..kernel.result import result_data
 from ..kernel.result_text import result_json
 from ..kernel.submission import Submission
 
 #: The tag of the canonical document. A change to its bytes for the same input bumps it, and
 #: records of older formats stay replayable (docs/audit.md).
-FORMAT = "standards-kernel/evaluation@3"
+FORMAT = "standards-kernel/evaluation@4"
+#: The format of a document computed with the sums of formats @1-@3 (numbers.SUMS ``ordered``):
+#: what the replay of such a record rebuilds.
+ORDERED_SUMS_FORMAT = "standards-kernel/evaluation@3"
 #: Earlier result formats a replay still compares, and the sections whose meaning changed since
 #: (compared no more: a record keeps what its kernel said; replay says what it left out).
 #: @1 → @2: the rectification list moves only levers, states fixed inputs as context and marks gaps
@@ -35,13 +38,19 @@ FORMAT = "standards-kernel/evaluation@3"
 #: @2 also names a standard's own inputs (inputs), a section @1 did not hold.
 #: @2 → @3: the canonical document no longer holds what each unit read (docs/trace.md); nothing
 #: else changed, so an @2 record is compared in full with the full trace.
+#: @3 → @4: every sum over units is exact and rounded once (numbers.exact_sum), so the last digit
+#: of some coefficients and means differs; nothing else changed, and a record of @1-@3 replays
+#: with the sums of its time (:data:`SUMS_OF_FORMAT`), compared in full.
 EARLIER_FORMATS: dict[str, tuple[str, ...]] = {
     "standards-kernel/evaluation@1": ("gaps", "next_grade", "inputs"),
     "standards-kernel/evaluation@2": (),
+    ORDERED_SUMS_FORMAT: (),
 }
 #: Formats whose canonical document held each unit's reads (the full trace): a replay of such a
 #: record compares it with the full trace of today's kernel.
 FULL_TRACE_FORMATS = frozenset({"standards-kernel/evaluation@1", "standards-kernel/evaluation@2"})
+#: The sums each format was computed with (numbers.SUMS); a format not listed is today's.
+SUMS_OF_FORMAT: dict[str, Sums] = {**{f: "ordered" for f in EARLIER_FORMATS}, FORMAT: "exact"}
 #: What ``trace=`` may ask for: ``summary``, the canonical document (every value, check, limit,
 #: note and point, without what each unit read), or ``full``, the same with each unit's reads and
 #: ``"trace": "full"`` (never recorded; replay gives it back for a record).
@@ -84,7 +93,7 @@ class Decision:
     def _analysis(self, full: bool) -> dict[str, Any]:
         """The document's keys beyond the kernel's evaluation (its format tag and the analysis)."""
         return {
-            "format": FORMAT,
+            "format": FORMAT if self.evaluation.sums == "exact" else ORDERED_SUMS_FORMAT,
             **({"trace": "full"} if full else {}),
             "gaps": gaps_to_data(self.gaps),
             "next_grade": plan_to_data(self.next_grade),

@@ -22,8 +22,10 @@ from ..errors import KernelError
 from ..kernel.evaluate import Evaluation, evaluate
 from ..kernel.formats import canonical_json
 from ..kernel.loader import build_standard
+from ..kernel.numbers import summing
 from .records import EvaluationRecord, RecordError, check_record, record_evaluation
-from .decision import EARLIER_FORMATS, FORMAT, FULL_TRACE_FORMATS, analysed, summary_view, with_sensitivity
+from .decision import (EARLIER_FORMATS, FORMAT, FULL_TRACE_FORMATS, SUMS_OF_FORMAT, analysed, summary_view,
+                       with_sensitivity)
 from ..kernel.submission import submission_from_data
 
 
@@ -121,20 +123,23 @@ def replay(record: EvaluationRecord, *, functions: Mapping[str, Any] | None = No
         recorded_kernel=str(record.body["kernel_version"]),
         replayed_kernel=__version__,
     )
+    recorded_format = str(recorded.get("format"))
     try:
-        # a record made with --sensitivity keeps that section: it is computed again to be compared
-        decision = analysed(reevaluate(record, functions))
-        if "sensitivity" in recorded:  # a record made with --sensitivity: the section is computed again
-            decision = with_sensitivity(decision)
-        replayed = decision.document(trace=trace)
+        # With the sums of the record's format (decision.SUMS_OF_FORMAT): an @3 record is replayed
+        # as its kernel computed it, and the document rebuilt carries that format.
+        with summing(SUMS_OF_FORMAT.get(recorded_format, "exact")):
+            decision = analysed(reevaluate(record, functions))
+            if "sensitivity" in recorded:  # a record made with --sensitivity: the section is computed again
+                decision = with_sensitivity(decision)
+            replayed = decision.document(trace=trace)
+            full = replayed if trace == "full" or recorded_format not in FULL_TRACE_FORMATS else (
+                decision.document(trace="full"))
     except KernelError as error:
         missing = sorted(set(record.body.get("functions", ())) - set(functions))
         hint = f" (the record was made with plugin functions {', '.join(missing)}, not installed now)" if missing else ""
         return ReplayOutcome(**common, identical=False, error=f"{error}{hint}")
-    recorded_format = str(recorded.get("format"))
     if recorded_format in FULL_TRACE_FORMATS:
         # Its document held each unit's reads: compare it with today's full trace, every byte.
-        full = replayed if trace == "full" else decision.document(trace="full")
         comparable = {k: v for k, v in full.items() if k != "trace"}
     else:
         comparable = summary_view(replayed) if trace == "full" else dict(replayed)

@@ -17,9 +17,12 @@ with enrolment ``P_i`` and indicator value ``X_i`` (e.g. books per student ``R_i
 The 2012 composite (综合差异系数) is the plain mean of the eight single-indicator CVs
 (:func:`mean`).
 
-Every operation runs in :data:`~standards_kernel.kernel.numbers.KERNEL_CONTEXT`; there is no binary
-floating point. Sums are taken over sorted terms, so that the rounding of partial sums to
-28 digits does not depend on the order in which the units arrive.
+Every result is a Decimal of :data:`~standards_kernel.kernel.numbers.KERNEL_CONTEXT`; there is no
+binary floating point. Each Σ is computed exactly, its terms (products such as P_i·X_i and
+P_i·(X_i − X̄)²) included, and rounded once (X̄, the variance, a mean: one rounding of an exact
+quotient), so no result depends on the order in which the units arrive and no sort is needed.
+Records of result formats @1-@3 replay with the sums of their time (numbers.SUMS, ``ordered``):
+terms rounded to 28 digits, then added in ascending order, one rounding per addition.
 
 Combined schools (九年一贯制, 完全中学, 十二年一贯制) report their physical resources for the
 whole school; :func:`~standards_kernel.kernel.segments.segment_shares` (re-exported here) gives
@@ -38,9 +41,9 @@ from typing import Final, cast
 import attrs
 
 from ..errors import EvaluationError, NumberError
-from .numbers import KERNEL_CONTEXT
+from .numbers import EXACT_CONTEXT, KERNEL_CONTEXT, SUMS
 from .numbers import as_number as _number
-from .numbers import ordered_sum as _sum
+from .numbers import kernel_sum as _sum
 from .numbers import sqrt as _sqrt
 # The split of combined schools lives in .segments; its names stay importable from here.
 from .segments import NATIONAL_SEGMENT_WEIGHTS, SPLIT_RESOURCES, segment_shares
@@ -91,6 +94,7 @@ def _flags(flags: Iterable[object], where: str) -> list[bool]:
 
 
 _PLAIN_TYPES = frozenset((Decimal, int))
+_ZERO: Final = Decimal(0)
 
 
 def _plain(values: Sequence[object]) -> bool:
@@ -223,7 +227,10 @@ def weighted_cv(
             # One value throughout: the spread is exactly 0, and the mean is that value (not a
             # Σ P·X / P that could differ from it in the 28th digit).
             x_bar, sd = min(xs, key=_key), Decimal(0)
-        else:
+        elif SUMS.get() == "exact":
+            x_bar, variance = _exact_moments(weights_, xs, total_weight)
+            sd = _sqrt(variance)
+        else:  # the sums of formats @1-@3 (numbers.ordered_sum), kept for their replay
             # Whole columns at a time, each product rounded once. Every x is a Decimal, so the
             # operators compute in the current context, this one: the context's own methods give
             # the same digits, but parse their arguments more slowly.
@@ -240,6 +247,24 @@ def weighted_cv(
             raise NumberError("CV undefined when the county mean is 0", path=where)
         cv = sd / x_bar
     return CVResult(mean=x_bar, sd=sd, cv=cv, units=len(xs), total_weight=total_weight)
+
+
+def _exact_moments(ws: Sequence[Decimal | int], xs: Sequence[Decimal], total: Decimal) -> tuple[Decimal, Decimal]:
+    """``X̄ = Σ P_i·X_i / P`` and the variance ``Σ P_i·(X_i − X̄)² / P`` about that X̄ (the mean the
+    result reports): each numerator exact, products and sum alike, and each quotient rounded once."""
+    with decimal.localcontext(EXACT_CONTEXT):
+        first = sum(map(operator.mul, ws, xs), _ZERO)
+    x_bar = KERNEL_CONTEXT.divide(first, total)
+    with decimal.localcontext(EXACT_CONTEXT):
+        deviations = list(map(operator.sub, xs, itertools.repeat(x_bar, len(xs))))
+        second = sum(map(operator.mul, ws, map(operator.mul, deviations, deviations)), _ZERO)
+    return x_bar, KERNEL_CONTEXT.divide(second, total)
+
+
+def _exact_total(terms: Iterable[Decimal | int]) -> Decimal:
+    """The exact Σ, not rounded: a quotient of it is then rounded once."""
+    with decimal.localcontext(EXACT_CONTEXT):
+        return Decimal(sum(terms, _ZERO))  # a Decimal already (0 + an int is one): Decimal() returns it
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,6 +317,8 @@ def mean(values: Iterable[Decimal | int], *, where: str = "mean") -> Decimal:
     numbers = _numbers(values, where)
     if not numbers:
         raise NumberError("mean of no values", path=where)
+    if SUMS.get() == "exact":
+        return KERNEL_CONTEXT.divide(_exact_total(numbers), len(numbers))
     with decimal.localcontext(KERNEL_CONTEXT):
         return _sum(numbers) / len(numbers)
 
@@ -304,6 +331,8 @@ def weighted_mean(
 ) -> Decimal:
     """``Σ w·x / Σ w``; errors as for :func:`weighted_cv` (lengths, none, negative, zero total)."""
     ws, xs = _weighted(values, weights, where)
+    if SUMS.get() == "exact":
+        return KERNEL_CONTEXT.divide(_exact_total(map(operator.mul, ws, xs)), _exact_total(ws))
     with decimal.localcontext(KERNEL_CONTEXT):
         return _sum(w * x for w, x in zip(ws, xs)) / _sum(ws)
 

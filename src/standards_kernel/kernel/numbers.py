@@ -8,12 +8,14 @@ where a standard declares it, through :func:`round_to`.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import decimal
 import operator
 import re
 from decimal import Decimal
-from collections.abc import Iterable, Sequence
-from typing import Final, TypeGuard, cast
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Final, Literal, TypeGuard, cast
 
 from ..errors import NumberError
 
@@ -226,8 +228,57 @@ def _sum_key(d: Decimal | int) -> tuple[object, ...]:
 _INT_SUM_LIMIT: Final = 10**28  # an int total below this is a Decimal sum with no rounding
 
 
+# ---------------------------------------------------------------------------------------------
+# sums over units
+
+#: How the kernel sums over units (docs/trace.md, "Sums"). ``exact`` (result format ``@4`` on):
+#: every Σ is the exact total of its exact terms, rounded once to the kernel's precision, so it is
+#: order independent by construction and needs no sort. ``ordered`` (formats ``@1``-``@3``): each
+#: term rounded to 28 digits, then the terms added in ascending order with one rounding per
+#: addition; kept so that a record made in those formats replays digit for digit.
+Sums = Literal["exact", "ordered"]
+SUMS: Final[contextvars.ContextVar[Sums]] = contextvars.ContextVar("standards_kernel_sums", default="exact")
+
+#: Where an exact sum is taken: enough digits for any total of the kernel's numbers (inputs lie
+#: within 1e-30..1e31, computed values within the kernel context's exponents), and Inexact trapped
+#: so that a sum that could not be held exactly fails loudly rather than rounding.
+EXACT_CONTEXT: Final = decimal.Context(
+    prec=decimal.MAX_PREC, rounding=decimal.ROUND_HALF_EVEN, Emin=decimal.MIN_EMIN, Emax=decimal.MAX_EMAX,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow, decimal.Inexact],
+)
+_ZERO: Final = Decimal(0)
+
+
+@contextlib.contextmanager
+def summing(mode: Sums) -> Iterator[None]:
+    """Sums inside the block computed as ``mode`` says (replay of an earlier format: ``ordered``)."""
+    if mode not in ("exact", "ordered"):
+        raise ValueError(f"sums are 'exact' or 'ordered', not {mode!r}")
+    token = SUMS.set(mode)
+    try:
+        yield
+    finally:
+        SUMS.reset(token)
+
+
+def exact_sum(terms: Iterable[Decimal | int]) -> Decimal:
+    """Σ of the terms computed exactly and rounded once to the kernel's precision (order independent).
+
+    With no rounding needed it is the exact total, written with the smallest exponent of the terms
+    and of the starting 0: the very value and representation :func:`ordered_sum` gives then."""
+    with decimal.localcontext(EXACT_CONTEXT):
+        whole = sum(terms, _ZERO)  # a Decimal: 0 + an int converts the int exactly
+    return KERNEL_CONTEXT.plus(whole)
+
+
+def kernel_sum(terms: Iterable[Decimal | int]) -> Decimal:
+    """Σ of the terms as the current :data:`SUMS` says: :func:`exact_sum` or :func:`ordered_sum`."""
+    return exact_sum(terms) if SUMS.get() == "exact" else ordered_sum(terms)
+
+
 def ordered_sum(terms: Iterable[Decimal | int]) -> Decimal:
-    """Σ of the terms in ascending order, in the kernel context (order independent)."""
+    """Σ of the terms in ascending order, in the kernel context (order independent): the sums of
+    result formats ``@1``-``@3``."""
     # Decimal sums are rounded to 28 digits after every addition, so the last digit of a long
     # sum can depend on the order of the terms. Sorting the terms (the products P_i·X_i, the
     # P_i·d_i², ...) first makes every sum a function of the set of units alone, whatever order

@@ -14,6 +14,7 @@ import attrs
 
 from . import model as m
 from ..errors import SubmissionError
+from .numbers import SUMS, Sums
 from .submission import Submission
 
 Value = Decimal | int | bool | str
@@ -180,6 +181,8 @@ class Evaluation:
     rules: Mapping[str, RuleResult]
     parameters: Mapping[str, tuple[m.Parameter, m.DatedValue]]  # those the evaluation read
     units: Mapping[str, tuple[UnitView, ...]]
+    #: How its sums were computed (numbers.SUMS when it was made): which result format it writes.
+    sums: Sums = attrs.field(factory=SUMS.get)
 
     @property
     def assumptions(self) -> tuple[str, ...]:

@@ -229,6 +229,9 @@ LISTING_WORDS: dict[str, dict[str, str]] = {
         "value_statuses": "各时段取值按依据状态：{counts}",
         "earlier_format_full": "记录为旧格式 {format}（含每个单位读取的数据）：已与完整追踪逐字节比较",
         "earlier_format": "记录为旧格式 {format}：{sections}未比较（其含义在此后的格式中已改变，记录保留当时内核的结论）",
+        "earlier_format_plain": "记录为旧格式 {format}：逐字节比较",
+        "earlier_sums": "按记录当时的求和方式重算（各项先舍入到 28 位有效数字，再按升序逐次相加）；现行格式 {current} "
+                        "对每个求和精确计算、只舍入一次，系数的末位可能不同",
         "skipped_gaps": "整改清单", "skipped_next_grade": "升级方案", "skipped_inputs": "标准自设输入的名称",
         "assumed": "假定参数（{n} 个；依赖它们的结果会注明）：{names}", "none": "无",
         "pass": "通过", "fail": "未通过", "error": "错误", "summary": "{passed}/{total} 个用例通过",
@@ -255,6 +258,10 @@ LISTING_WORDS: dict[str, dict[str, str]] = {
                                "with the full trace, byte for byte",
         "earlier_format": "recorded in the earlier format {format}: {sections} not compared (their meaning "
                           "changed since; the record keeps what its kernel said)",
+        "earlier_format_plain": "recorded in the earlier format {format}: compared byte for byte",
+        "earlier_sums": "computed again with the sums of its time (each term rounded to 28 significant digits, then "
+                        "added in ascending order); today's format {current} computes every sum exactly and rounds "
+                        "it once, so the last digit of a coefficient may differ",
         "skipped_gaps": "rectification list", "skipped_next_grade": "next-grade plan",
         "skipped_inputs": "the names of the standard's own inputs",
         "assumed": "assumed parameters ({n}; a result resting on one says so): {names}",

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..audit.ledger import Entry as LedgerEntry
-from ..audit.decision import FORMAT
+from ..audit.decision import FORMAT, FULL_TRACE_FORMATS, SUMS_OF_FORMAT
 from ..audit.replay import ABSENT, SECTIONS, Difference, RecordDiff, ReplayOutcome, split_path
 from ..kernel import model as m
 from ..kernel.formats import canonical_json
@@ -111,7 +111,11 @@ def difference_line(d: Difference, result: Mapping[str, Any], lang: str = "zh", 
                     mode: str = "ROUND_HALF_UP", show_ids: bool = False) -> str:
     """One difference: its path in words, the value before → after, formatted as the report does."""
     v = _Values(result, lang_of(lang), places, mode, show_ids)
-    return f"{v.path(d.path)}{v.w['colon']}{v.value(d.path, d.before)} → {v.value(d.path, d.after)}"
+    before, after = v.value(d.path, d.before), v.value(d.path, d.after)
+    if before == after and isinstance(d.before, str) and isinstance(d.after, str):
+        # Alike once rounded for reading (e.g. a coefficient's 28th digit): every digit is shown.
+        before, after = d.before, d.after
+    return f"{v.path(d.path)}{v.w['colon']}{before} → {after}"
 
 
 def render_diff(diff: RecordDiff, lang: str = "zh", *, show_all: bool = False, show_ids: bool = False,
@@ -144,23 +148,27 @@ def render_replay(outcome: ReplayOutcome, result: Mapping[str, Any], lang: str =
     w = LISTING_WORDS[lang]
     versions = (w["kernel"].format(version=outcome.recorded_kernel) if outcome.recorded_kernel == outcome.replayed_kernel
                 else w["kernels"].format(a=outcome.recorded_kernel, b=outcome.replayed_kernel))
-    about = w["from_record"].format(key=outcome.standard_key, sha=outcome.standard_sha256[:12])
-    about += ("；" if lang == "zh" else "; ") + versions
+    about = ["  " + w["from_record"].format(key=outcome.standard_key, sha=outcome.standard_sha256[:12])
+             + ("；" if lang == "zh" else "; ") + versions]
     if outcome.not_compared:  # a record of an earlier result format: say what was left out, and why
         sections = ("、" if lang == "zh" else ", ").join(w.get("skipped_" + s, s) for s in outcome.not_compared)
-        about += "\n  " + w["earlier_format"].format(format=outcome.recorded_format, sections=sections)
-    elif outcome.recorded_format != FORMAT:  # an earlier format compared in full (its full trace)
-        about += "\n  " + w["earlier_format_full"].format(format=outcome.recorded_format)
+        about.append("  " + w["earlier_format"].format(format=outcome.recorded_format, sections=sections))
+    elif outcome.recorded_format in FULL_TRACE_FORMATS:  # an earlier format compared in full (its full trace)
+        about.append("  " + w["earlier_format_full"].format(format=outcome.recorded_format))
+    elif outcome.recorded_format != FORMAT:  # compared in full, with nothing else to say but its sums
+        about.append("  " + w["earlier_format_plain"].format(format=outcome.recorded_format))
+    if SUMS_OF_FORMAT.get(outcome.recorded_format) == "ordered":
+        about.append("  " + w["earlier_sums"].format(current=FORMAT))
+    # One line each: the CLI writes a line break inside a line as an escape, never as a break.
     if outcome.identical:
-        return [w["identical"].format(id=outcome.decision_id), "  " + about]
+        return [w["identical"].format(id=outcome.decision_id), *about]
     if outcome.error:
         lines = [w["failed"].format(id=outcome.decision_id, error=outcome.error)]
     else:
         lines = [w["different"].format(id=outcome.decision_id, n=len(outcome.differences))]
         lines.extend("  " + difference_line(d, result, lang, places=places, mode=mode, show_ids=show_ids)
                      for d in outcome.differences)
-    return lines + ["  " + about]
-
+    return lines + about
 
 def ledger_line(e: LedgerEntry, lang: str = "zh", grades: Mapping[str, Any] | None = None, *,
                 show_ids: bool = False) -> str:

@@ -184,7 +184,8 @@ class EvaluationResult:
     parameters; their values are typed in the OpenAPI document by :func:`result_schemas`.
     """
 
-    format: Literal["standards-kernel/evaluation@3"]
+    #: @4 for every evaluation; a replay of an @3 record rebuilds its document in @3 (docs/audit.md).
+    format: Literal["standards-kernel/evaluation@4", "standards-kernel/evaluation@3"]
     kernel_version: str
     input_sha256: str
     standard: StandardRef
