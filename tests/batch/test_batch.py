@@ -437,3 +437,27 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
     assert plain.getvalue().startswith("evaluate-batch: 4/4 (100%), 0 failed, ")
     assert "\r" not in plain.getvalue() and plain.getvalue().endswith(" 0:00:00 left\n")
     assert bar.getvalue().startswith("\r[" + "#" * 30 + "] 4/4 (100%)") and bar.getvalue().endswith("\n")
+
+
+def test_a_batch_here_settles_the_collector_and_gives_the_callers_settings_back(tmp_path, ndjson, reference):
+    import gc
+
+    from standards_kernel.batch.workers import BATCH_GC_THRESHOLD
+
+    seen: list[tuple[int, bool]] = []
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    out = tmp_path / "results.ndjson"
+    run_batch([str(ndjson)], out, CONFIG, jobs=1, progress=lambda _: seen.append(
+        (gc.get_threshold()[0], gc.get_freeze_count() > 0)))
+    assert seen and set(seen) == {(BATCH_GC_THRESHOLD, True)}  # during the batch
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0  # and the caller's settings after
+    assert out.read_bytes() == reference.read_bytes()
+    gc.freeze()  # a caller that froze its own objects keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        run_batch([str(ndjson)], tmp_path / "again.ndjson", CONFIG, jobs=1, restart=True)
+        # still frozen (less what was freed meanwhile), not moved back by the batch's undo
+        assert gc.get_freeze_count() > frozen * 0.9 and gc.get_threshold() == before
+    finally:
+        gc.unfreeze()

@@ -33,7 +33,7 @@ import attrs
 from ..errors import KernelError
 from ..intake.sources import BatchError, InputPlan, Item, plan_inputs
 from .results import CountyInfo, Done, ResultsFile, error_line, info_from_line, info_from_result, ok_line
-from .workers import Config, Evaluator, Outcome, init_worker, run_chunk, is_path, requested_name
+from .workers import Config, Evaluator, Outcome, init_worker, run_chunk, is_path, requested_name, settled_collector
 
 # The names this module has always offered (the CLI, ``compare``, tests and benchmarks import them here).
 __all__ = [
@@ -240,10 +240,11 @@ def _run_here(chunks: Iterator[list[Item]], config: Config, results: ResultsFile
               progress: ProgressFn | None, stop: StopFlag) -> None:
     evaluator = Evaluator(config)
     try:
-        for chunk in chunks:
-            if stop:
-                return
-            _write(evaluator.run(chunk), results, summary, progress)
+        with settled_collector(evaluator):
+            for chunk in chunks:
+                if stop:
+                    return
+                _write(evaluator.run(chunk), results, summary, progress)
     finally:
         evaluator.close()
 
