@@ -91,6 +91,9 @@ def test_canonical_texts_of_a_column_are_each_values_canonical_text(values: list
     from standards_kernel.kernel.numbers import canonical_texts
 
     assert canonical_texts(values) == [canonical(v) for v in values]
+    # and each is the definition: the value normalized in the kernel context, without an exponent
+    assert [canonical(v) for v in values] == ["0" if v.is_zero() else format(v.normalize(KERNEL_CONTEXT), "f")
+                                               for v in values]
 
 
 def test_an_input_of_more_significant_digits_than_the_kernel_keeps_is_refused() -> None:

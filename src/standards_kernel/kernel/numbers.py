@@ -142,8 +142,11 @@ def canonical(value: Decimal | int) -> str:
         if _as_written(text):
             return text
         if value and value.is_finite():
-            if "E" not in text and "." not in text and _digits(text) <= MAX_DIGITS:
-                return text  # a whole number ending in zeros ("100"): canonical as written too
+            if "E" not in text:
+                if "." in text:  # trailing zeros after the point ("1.50", "100.0"): dropped as normalize() would
+                    text = text.rstrip("0").rstrip(".")
+                if _digits(text) <= MAX_DIGITS:
+                    return text  # a whole number ending in zeros ("100") is canonical as written
             return format(value.normalize(KERNEL_CONTEXT), "f")
     if isinstance(value, bool):
         raise NumberError(f"cannot serialise the boolean {value} as a number")
@@ -162,7 +165,9 @@ def canonical_texts(values: Sequence[Decimal]) -> list[str]:
     text Python writes is canonical already, as in :func:`canonical`) decided for the whole
     column at once."""
     texts = list(map(str, values))
-    for i in [i for i, t in enumerate(texts) if not _as_written(t)]:
+    digits, limit = _NON_ZERO_DIGITS, MAX_DIGITS
+    # _as_written(t) written out: one call per column, not one per value
+    for i in [i for i, t in enumerate(texts) if t[-1] not in digits or "E" in t or (len(t) > limit and _digits(t) > limit)]:
         texts[i] = canonical(values[i])
     return texts
 
