@@ -25,33 +25,19 @@ from standards_kernel.errors import KernelError, SubmissionError
 from standards_kernel.kernel import model as m
 from standards_kernel.kernel.formats import content_json
 from standards_kernel.kernel.registry import default_registry
-from standards_kernel.kernel.submission import Unit, _plain_units, _table, _units, _values, submission_from_data
+from standards_kernel.kernel.submission import Unit, _plain_units, _record_units, _units, submission_from_data
 from standards_kernel.kernel.vocabulary import plain, plain_column, vocabulary
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-# --- the oracle: the record-by-record road as it was (HEAD of 2026-12-01), copied ---------------
+# --- the oracle: the record-by-record road (submission._record_units), which names every error --------
 
 
 def old_units(items: Any, level: str, where: str) -> list[Unit]:
     if not isinstance(items, list):
         raise SubmissionError(f"expected a list of {where}", path=where)
-    units: list[Unit] = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        place = f"{where}[{index}]"
-        record = _table(item, place)
-        unit_id = record.get("id")
-        if not isinstance(unit_id, str) or not unit_id.strip():
-            raise SubmissionError(f"every record in {where} needs a text id", path=f"{place}.id")
-        if unit_id in seen:
-            raise SubmissionError(
-                f"duplicate {level} id {unit_id!r} (also {where}[{seen[unit_id]}])", path=f"{place}.id"
-            )
-        seen[unit_id] = index
-        units.append(Unit(id=unit_id, values=_values(record, level, place), index=index))
-    return units
+    return _record_units(items, level, where)
 
 
 def exact(value: Any) -> Any:

@@ -70,16 +70,24 @@ def test_ordered_sum_is_the_sorted_sum_digit_for_digit_in_any_order(terms: list[
     assert same(ordered_sum(shuffled), expected)
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    values=st.lists(st.one_of(quotients, decimals.filter(lambda d: d > 0), st.integers(min_value=1, max_value=10**6)),
-                    min_size=1, max_size=40),
-    weights=st.lists(st.integers(min_value=0, max_value=5000), min_size=40, max_size=40),
-)
-def test_ordered_sums_give_the_former_digits(values: list[Decimal | int], weights: list[int]) -> None:
+# A county's column and its enrolment: positive values of every shape, some units without students.
+columns = st.lists(st.one_of(quotients, decimals.filter(lambda d: d > 0), st.integers(min_value=1, max_value=10**6)),
+                   min_size=1, max_size=40)
+enrolments = st.lists(st.integers(min_value=0, max_value=5000), min_size=40, max_size=40)
+
+
+def weights_for(values: list[Decimal | int], weights: list[int]) -> list[int]:
+    """As many weights as values, and some unit with students."""
     weights = weights[: len(values)]
     if not any(weights):
         weights[0] = 1
+    return weights
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=columns, weights=enrolments)
+def test_ordered_sums_give_the_former_digits(values: list[Decimal | int], weights: list[int]) -> None:
+    weights = weights_for(values, weights)
     mean, sd, cv, total_weight = reference_cv(values, weights)
     with summing("ordered"):
         result = weighted_cv(values, weights)
@@ -131,15 +139,9 @@ def test_kernel_sum_follows_the_mode_and_the_mode_is_restored() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    values=st.lists(st.one_of(quotients, decimals.filter(lambda d: d > 0), st.integers(min_value=1, max_value=10**6)),
-                    min_size=1, max_size=40),
-    weights=st.lists(st.integers(min_value=0, max_value=5000), min_size=40, max_size=40),
-)
+@given(values=columns, weights=enrolments)
 def test_exact_coefficients_round_each_exact_quotient_once(values: list[Decimal | int], weights: list[int]) -> None:
-    weights = weights[: len(values)]
-    if not any(weights):
-        weights[0] = 1
+    weights = weights_for(values, weights)
     pairs = [(Fraction(w), Fraction(x)) for x, w in zip(values, weights) if w > 0]
     total_weight = sum(w for w, _ in pairs)
     result = weighted_cv(values, weights)

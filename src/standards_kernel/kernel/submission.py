@@ -435,8 +435,12 @@ def _units(items: Any, level: str, where: str) -> list[Unit]:
     if not isinstance(items, list):
         raise SubmissionError(f"expected a list of {where}", path=where)
     plainly = _plain_units(items, level)
-    if plainly is not None:
-        return plainly
+    return plainly if plainly is not None else _record_units(items, level, where)
+
+
+def _record_units(items: list[Any], level: str, where: str) -> list[Unit]:
+    """Unit records one at a time: what :func:`_plain_units` must agree with, and what names the
+    record and field of every error."""
     units: list[Unit] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
