@@ -16,6 +16,7 @@ from typing import Iterator
 
 import pytest
 
+from standards_kernel.interfaces.server.protocol import ProblemH11Protocol, protocol_class
 from tests.helpers.server import YUANJIANG, Server, running_server, submission_json
 
 ANSWER_S = 5.0  # the bound for every hostile input
@@ -34,6 +35,11 @@ def request(method: str, target: str, body: bytes = b"", *, content_type: str | 
 
 
 SUB = submission_json(YUANJIANG)
+#: A control character in a header value is not HTTP (RFC 9110 §5.5: no CTL but HTAB in a field
+#: value): llhttp (httptools, which the server extra installs) refuses the request with the
+#: malformed-request problem; h11, used where httptools is not installed, lets it through to the
+#: guard, which refuses the type with its 415.
+CTL_IN_VALUE = 415 if protocol_class() is ProblemH11Protocol else 400
 RECORD = "/v1/evaluations?record=true"
 
 #: (category, name, the request's bytes, the expected status or None for any 4xx)
@@ -45,7 +51,7 @@ CORPUS: list[tuple[str, str, bytes, int | None]] = [
     ("content-type", "record without a type", request("POST", RECORD, SUB, content_type=None), 415),
     ("content-type", "record with an empty type", request("POST", RECORD, SUB, content_type=""), 415),
     ("content-type", "record as XML", request("POST", RECORD, b"<county/>", content_type="application/xml"), 415),
-    ("content-type", "record, type with NUL", request("POST", RECORD, SUB, content_type="application/json\x01"), 415),
+    ("content-type", "record, type with NUL", request("POST", RECORD, SUB, content_type="application/json\x01"), CTL_IN_VALUE),
     ("charset", "record in latin-1", request("POST", RECORD, SUB, content_type="application/json; charset=latin-1"), 415),
     ("charset", "record in UTF-16", request("POST", RECORD, SUB.decode().encode("utf-16"),
                                            content_type="application/json; charset=utf-16"), 415),

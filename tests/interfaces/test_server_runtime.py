@@ -178,3 +178,21 @@ def test_a_worker_that_dies_after_serving_is_replaced() -> None:
                 seen.add(int(response.headers[WORKER]))
         assert seen & replaced and victim not in seen
         assert f"worker {victim} exited with -9" in server.log_text()
+
+
+def test_every_worker_parses_with_httptools_and_runs_on_uvloop_where_installed() -> None:
+    import importlib.util
+
+    with running_server("--workers", "2", wait_s=60) as server:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                pids.add(int(client.get("/v1/health").headers[WORKER]))
+        # The C extensions each worker has loaded (the server extra installs both).
+        maps = {pid: Path(f"/proc/{pid}/maps").read_text() for pid in pids}
+    assert len(maps) == 2
+    for text in maps.values():
+        assert ("/httptools/parser/parser." in text) == (importlib.util.find_spec("httptools") is not None)
+        assert ("/uvloop/loop." in text) == (importlib.util.find_spec("uvloop") is not None)
+        assert importlib.util.find_spec("httptools") is not None  # the suite runs with the server extra

@@ -13,11 +13,14 @@ Every socket is made as ``IPPROTO_TCP``: asyncio turns TCP_NODELAY on only for s
 say so, and without it every keep-alive answer after the first waits ~40 ms for the client's
 delayed ACK (uvicorn issue #3149). Where ``SO_REUSEPORT`` does not spread connections (not Linux),
 :func:`serve_shared` runs uvicorn's shared-socket workers with the same TCP fix (:class:`TcpConfig`).
+Either way the HTTP layer and the event loop are named, each the C one where it is installed
+(httptools: :func:`.protocol.protocol_class`; uvloop: :func:`event_loop`).
 """
 
 from __future__ import annotations
 
 import gc
+import importlib.util
 import inspect
 import multiprocessing
 import multiprocessing.connection
@@ -73,7 +76,7 @@ def run_worker(spec: WorkerSpec, *, reuse_port: bool = True) -> None:
     then bind and serve until told to stop."""
     from .app import WORKER, config_from_text, create_app
     from .fastpath import FastEvaluations
-    from .protocol import ProblemH11Protocol
+    from .protocol import protocol_class
 
     settings, permissions = config_from_text(spec.config)
     litestar = create_app(settings, permissions=permissions)
@@ -82,8 +85,16 @@ def run_worker(spec: WorkerSpec, *, reuse_port: bool = True) -> None:
     # for the collector: it is not walked again at every collection while evaluations allocate.
     gc.freeze()
     sock = listening_socket(spec.host, spec.port, reuse_port=reuse_port)
-    config = uvicorn.Config(app, host=spec.host, port=spec.port, http=ProblemH11Protocol, **spec.options)
+    config = uvicorn.Config(app, host=spec.host, port=spec.port, http=protocol_class(), loop=event_loop(),
+                            **spec.options)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def event_loop() -> str:
+    """uvloop (libuv, C) where it is installed, as the server extra installs it, else asyncio's loop:
+    named, not left to uvicorn's "auto" (which picks the same), so that the choice is read here.
+    uvloop's transports read and write in C: ~0.09 ms less of the loop's CPU a request."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
 def serve(spec: WorkerSpec, workers: int) -> int:
@@ -170,6 +181,9 @@ class TcpConfig(uvicorn.Config):
 
 def serve_shared(app: str, workers: int, options: dict[str, Any]) -> None:
     """uvicorn's own workers on one shared socket, for the app factory ``app`` (an import string)."""
+    from .protocol import protocol_class
+
+    options = {"http": protocol_class(), "loop": event_loop(), **options}
     if list(inspect.signature(Multiprocess).parameters) != ["config", "sockets"]:
         uvicorn.run(app, factory=True, workers=workers, **options)  # another uvicorn: its own way
         return
@@ -180,5 +194,5 @@ def serve_shared(app: str, workers: int, options: dict[str, Any]) -> None:
         pass
 
 
-__all__ = ["Supervisor", "TcpConfig", "WorkerSpec", "listening_socket", "reuse_port_spreads", "run_worker", "serve",
-           "serve_shared"]
+__all__ = ["Supervisor", "TcpConfig", "WorkerSpec", "event_loop", "listening_socket", "reuse_port_spreads", "run_worker",
+           "serve", "serve_shared"]
