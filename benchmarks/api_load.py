@@ -322,6 +322,17 @@ def breakdown(bodies: list[bytes], runs: int, profile: bool) -> tuple[dict[str, 
     return medians, text
 
 
+def http_layer() -> str:
+    """Which uvicorn protocol the workers parse HTTP with, on which loop (workers.run_worker names both)."""
+    from importlib.metadata import version
+    from standards_kernel.interfaces.server.protocol import ProblemH11Protocol, protocol_class
+    from standards_kernel.interfaces.server.workers import event_loop
+
+    parser = (f"h11 {version('h11')} (pure Python)" if protocol_class() is ProblemH11Protocol
+              else f"httptools {version('httptools')} (llhttp, C)")
+    return f"{parser} on {'uvloop ' + version('uvloop') if event_loop() == 'uvloop' else 'asyncio'}"
+
+
 def in_process_rate(bodies: list[bytes], seconds: float) -> tuple[float, float]:
     """Evaluations per second of exactly what a worker does for POST /v1/evaluations (parse the
     body, score through the service, write the canonical JSON), back to back in this process:
@@ -370,6 +381,7 @@ def main() -> int:
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     say(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"load average before the run {load_avg:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    say(f"HTTP layer of the workers: {http_layer()}")
     size_kb = statistics.mean(len(b) for b in bodies) / 1024
     say(f"county: {args.schools} schools under {STANDARD}, synth seed {SEED}, {args.counties} distinct bodies "
         f"(request ~{size_kb:.0f} KiB)")
