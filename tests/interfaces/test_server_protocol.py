@@ -142,17 +142,22 @@ def test_a_head_held_when_the_app_fails_before_its_body_goes_out_on_close(protoc
 # --- httptools' protocol refuses and passes on what h11's does ---------------------------------
 
 
+async def whole_body(receive: Any) -> bytes:
+    """The request's body, every message of it (as an app reads it)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
 def seen_by_app(raw: bytes, kind: type[Any]) -> tuple[list[dict[str, Any]], RecordingTransport]:
     """The scopes (what the app reads of them) and the writes when ``raw`` is fed at once."""
     scopes: list[dict[str, Any]] = []
 
     async def recording(scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await whole_body(receive)
         scopes.append({key: scope[key] for key in ("method", "path", "raw_path", "query_string", "headers",
                                                    "http_version")} | {"body": body})
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
@@ -286,12 +291,7 @@ def test_after_an_upgrade_not_taken_the_next_request_in_the_same_read_is_answere
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_100_continue_goes_out_alone_before_the_joined_answer(protocol: type[Any]) -> None:
     async def reading(scope: Any, receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await whole_body(receive)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]})
         await send({"type": "http.response.body", "body": body})
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from standards_kernel.interfaces.server.workers import listening_socket
-from tests.helpers.server import YUANJIANG, cli, free_port, running_server, submission_json
+from tests.helpers.server import YUANJIANG, Server, cli, free_port, running_server, submission_json
 
 WORKER = "standards-kernel-worker"
 
@@ -136,13 +136,19 @@ def test_worker_sockets_share_the_port_and_say_they_are_tcp() -> None:
         second.close()
 
 
+def answering_workers(server: Server, count: int) -> set[int]:
+    """The pids of the workers answering health checks, until ``count`` have (or a minute passed)."""
+    pids: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(pids) < count and time.monotonic() < deadline:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            pids.add(int(client.get("/v1/health").headers[WORKER]))
+    return pids
+
+
 def test_stopping_the_server_stops_its_workers() -> None:
     with running_server("--workers", "2", wait_s=60) as server:
-        pids: set[int] = set()
-        deadline = time.monotonic() + 60
-        while len(pids) < 2 and time.monotonic() < deadline:
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                pids.add(int(client.get("/v1/health").headers[WORKER]))
+        pids = answering_workers(server, 2)
     # running_server sent SIGTERM to the supervisor and waited for it.
     assert server.process.returncode is not None
     assert len(pids) == 2 and not any(Path(f"/proc/{pid}").exists() for pid in pids)  # joined, not orphaned
@@ -156,10 +162,7 @@ def test_a_worker_that_dies_after_serving_is_replaced() -> None:
 
     with running_server("--workers", "2", wait_s=60) as server:
         started = time.monotonic()
-        pids: set[int] = set()
-        while len(pids) < 2 and time.monotonic() < started + 60:
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                pids.add(int(client.get("/v1/health").headers[WORKER]))
+        pids = answering_workers(server, 2)
         time.sleep(max(0.0, started + RESTART_AFTER_S + 0.5 - time.monotonic()))
         victim = min(pids)
         os.kill(victim, signal.SIGKILL)
@@ -184,11 +187,7 @@ def test_every_worker_parses_with_httptools_and_runs_on_uvloop_where_installed()
     import importlib.util
 
     with running_server("--workers", "2", wait_s=60) as server:
-        pids: set[int] = set()
-        deadline = time.monotonic() + 60
-        while len(pids) < 2 and time.monotonic() < deadline:
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                pids.add(int(client.get("/v1/health").headers[WORKER]))
+        pids = answering_workers(server, 2)
         # The C extensions each worker has loaded (the server extra installs both).
         maps = {pid: Path(f"/proc/{pid}/maps").read_text() for pid in pids}
     assert len(maps) == 2
