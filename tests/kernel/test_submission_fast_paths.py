@@ -2,8 +2,9 @@
 
 Reading a value (``vocabulary.plain`` before ``coerce``), a submission's values (``_values``), the
 canonical text of a number and of a unit's values (the submission's hash), and the completeness
-check (own inputs, missing inputs) each took a shorter road. The code as it was before is kept
-here as the oracle, and random values, tables and submissions must give the same result, or the
+check (own inputs, missing inputs) each took a shorter road. The full roads they leave
+(``vocabulary._checked``, ``numbers.normalized_text``) and, copied here, the code that assembled
+them before are the oracle, and random values, tables and submissions must give the same result, or the
 same error (type, message, path, hint), on both roads.
 """
 
@@ -20,84 +21,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from standards_kernel.batch.synth import generate
-from standards_kernel.errors import KernelError, NumberError, SubmissionError
+from standards_kernel.errors import KernelError, SubmissionError
 from standards_kernel.kernel import completeness as c
 from standards_kernel.kernel import model as m
-from standards_kernel.kernel.numbers import KERNEL_CONTEXT, canonical, to_decimal
+from standards_kernel.kernel.numbers import canonical, normalized_text
 from standards_kernel.kernel.registry import default_registry
 from standards_kernel.kernel.segments import students_by_segment, view_names
 from standards_kernel.kernel.submission import (Submission, Unit, _canonical_values, _is_jurisdiction_name,
                                                 _untyped, _values, flatten, submission_from_data)
-from standards_kernel.kernel.vocabulary import coerce, lookup, plain, suggest, vocabulary
+from standards_kernel.kernel.vocabulary import _checked, coerce, lookup, plain, suggest, vocabulary
 
 REGISTRY = default_registry(warn=False)
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-# --- the oracle: the code as it was (HEAD of 2026-12-01), copied -------------------------------
-
-
-def old_coerce(spec: m.InputSpec, value: object, *, where: str) -> Decimal | int | bool | str:
-    kind = spec.type
-    try:
-        if kind == "text":
-            if not isinstance(value, str):
-                raise SubmissionError(f"expected text, got {_show(value)}", path=where)
-            if spec.choices and value not in spec.choices:
-                raise SubmissionError(
-                    f"{value!r} is not one of the allowed values",
-                    path=where,
-                    hint="allowed: " + ", ".join(spec.choices),
-                )
-            return value
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise SubmissionError(f"expected true or false, got {_show(value)}", path=where)
-            return value
-        if kind == "fact" and isinstance(value, bool):
-            return value
-        if isinstance(value, str) and kind == "rate" and value.strip().endswith("%"):
-            number = KERNEL_CONTEXT.divide(to_decimal(value.strip()[:-1], where=where), 100)
-        else:
-            number = to_decimal(value, where=where)
-        if number < 0:
-            raise SubmissionError(f"must not be negative, got {value}", path=where)
-        if kind in ("count", "fact"):
-            if number != number.to_integral_value():
-                raise SubmissionError(f"expected a whole number, got {value}", path=where)
-            return int(number)
-        if kind == "rate" and number > 1:
-            raise SubmissionError(
-                f"a rate must lie between 0 and 1, got {value}",
-                path=where,
-                hint='write 0.9237 or "92.37%"',
-            )
-        return number
-    except NumberError as error:
-        raise SubmissionError(error.message, path=where, hint=error.hint) from None
-
-
-def _show(value: object) -> str:
-    return f"{type(value).__name__} {value!r}"
-
-
-def old_canonical(value: Decimal | int) -> str:
-    if isinstance(value, bool):
-        raise NumberError(f"cannot serialise the boolean {value} as a number")
-    if isinstance(value, int):
-        return str(value)
-    if not value.is_finite():
-        raise NumberError(f"cannot serialise the non-finite number {value}")
-    if value.is_zero():
-        return "0"
-    return format(value.normalize(KERNEL_CONTEXT), "f")
+# --- the oracle: the full roads (vocabulary._checked, numbers.normalized_text) and, copied, the code
+# that assembled them before (HEAD of 2026-12-01) ----------------------------------------------
 
 
 def old_canonical_values(values: Mapping[str, Any]) -> dict[str, Any]:
     def one(value: Any) -> Any:
         if isinstance(value, bool) or isinstance(value, str):
             return value
-        return old_canonical(value)
+        return normalized_text(value)
 
     return {k: one(v) for k, v in sorted(values.items()) if k != "id"}
 
@@ -113,7 +59,7 @@ def old_values(table: Mapping[str, Any], level: str, where: str) -> dict[str, An
             raise SubmissionError(
                 f"unknown {level}-level field {name!r}", path=f"{where}.{name}", hint=suggest(level, name)
             )
-        values[name] = old_coerce(spec, value, where=f"{where}.{name}")
+        values[name] = _checked(spec, value, where=f"{where}.{name}")
     return values
 
 
@@ -135,7 +81,7 @@ def old_own_input_issues(submission: Submission, standard: m.Standard) -> list[c
                                       "its declared inputs: " + (", ".join(declared) or "none")))
                 continue
             try:
-                old_coerce(spec, value, where=path)
+                _checked(spec, value, where=path)
             except SubmissionError as error:
                 issues.append(c.Issue(path, "invalid", error.message, c.expected(spec), error.hint))
     return issues
@@ -249,7 +195,7 @@ specs = st.one_of(
 @given(specs, values)
 def test_plain_accepts_only_what_coerce_accepts_and_gives_the_same(spec, value):
     found = plain(spec, value)
-    before = outcome(old_coerce, spec, value, where="schools[0].x")
+    before = outcome(_checked, spec, value, where="schools[0].x")
     assert outcome(coerce, spec, value, where="schools[0].x") == before
     if found is not None:
         assert before == ("value", exact(found))
@@ -301,7 +247,7 @@ def test_values_of_a_table_are_read_as_before(case):
 @FAST
 @given(st.one_of(decimals, st.integers(), exact_decimals.map(lambda d: Decimal(format(d, "f")))))
 def test_canonical_text_is_as_before(value):
-    assert outcome(canonical, value) == outcome(old_canonical, value)
+    assert outcome(canonical, value) == outcome(normalized_text, value)
 
 
 @pytest.mark.parametrize("text", ["1.50", "-0", "-0.00", "100", "1E+2", "1.2E+3", "0.0000001", "-12.5",
@@ -311,7 +257,7 @@ def test_canonical_text_is_as_before(value):
                                   "-0.00012345678901234567890123456789", "-0.001234567890123456789012345678",
                                   "0.00000012345678901234567890123456", "10.00000000000000000000000000001"])
 def test_canonical_text_of_edge_cases_is_as_before(text):
-    assert outcome(canonical, Decimal(text)) == outcome(old_canonical, Decimal(text))
+    assert outcome(canonical, Decimal(text)) == outcome(normalized_text, Decimal(text))
 
 
 @FAST

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from standards_kernel.batch.synth import generate
 from standards_kernel.kernel.formats import canonical_rows, content_json
-from standards_kernel.kernel.numbers import KERNEL_CONTEXT
+from standards_kernel.kernel.numbers import normalized_text
 from standards_kernel.kernel.registry import default_registry
 from standards_kernel.kernel.submission import Evidence, Submission, Unit, read_submission, submission_from_data
 
@@ -35,24 +35,12 @@ STANDARDS = ["national.quality-balance@2017", "national.basic-balance@2017", "yu
              "henan.advanced-county@2014", "guizhou.county-education@2005"]
 
 
-# --- the oracle: the text as it was written before (HEAD of 2026-12-01), copied -----------------
-
-
-def old_canonical(value: Any) -> str:
-    if isinstance(value, bool):
-        raise ValueError(f"cannot serialise the boolean {value} as a number")
-    if isinstance(value, int):
-        return str(value)
-    if not value.is_finite():
-        raise ValueError(f"cannot serialise the non-finite number {value}")
-    if value.is_zero():
-        return "0"
-    return format(value.normalize(KERNEL_CONTEXT), "f")
+# --- the oracle: the text as it was written before (HEAD of 2026-12-01), each number by its definition ---
 
 
 def old_values(values: Mapping[str, Any]) -> dict[str, Any]:
     def one(value: Any) -> Any:
-        return value if isinstance(value, (bool, str)) else old_canonical(value)
+        return value if isinstance(value, (bool, str)) else normalized_text(value)
 
     return {k: one(v) for k, v in sorted(values.items()) if k != "id"}
 

@@ -148,6 +148,12 @@ def canonical(value: Decimal | int) -> str:
                 if _digits(text) <= MAX_DIGITS:
                     return text  # a whole number ending in zeros ("100") is canonical as written
             return format(value.normalize(KERNEL_CONTEXT), "f")
+    return normalized_text(value)
+
+
+def normalized_text(value: Decimal | int) -> str:
+    """:func:`canonical` by its definition, with no shortcut: the value normalized in the kernel
+    context and written without an exponent (``"0"`` for any zero); what its quicker roads give."""
     if isinstance(value, bool):
         raise NumberError(f"cannot serialise the boolean {value} as a number")
     if isinstance(value, int):
@@ -156,8 +162,7 @@ def canonical(value: Decimal | int) -> str:
         raise NumberError(f"cannot serialise the non-finite number {value}")
     if value.is_zero():
         return "0"
-    text = format(value.normalize(KERNEL_CONTEXT), "f")
-    return text
+    return format(value.normalize(KERNEL_CONTEXT), "f")
 
 
 def canonical_texts(values: Sequence[Decimal]) -> list[str]:
